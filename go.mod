@@ -1,0 +1,3 @@
+module github.com/wirelevel/ws
+
+go 1.26
