@@ -1,0 +1,426 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wirelevel/ws/frame"
+)
+
+// MessageType is the type of a data message: [Text] or [Binary].
+type MessageType int
+
+// The two data message types. Their values are the frame opcodes.
+const (
+	Text   MessageType = MessageType(frame.OpText)
+	Binary MessageType = MessageType(frame.OpBinary)
+)
+
+// String returns "text" or "binary".
+func (t MessageType) String() string { return frame.Opcode(t).String() }
+
+// Defaults for the zero values of [Options].
+const (
+	DefaultReadLimit       = 16 << 20 // bytes in one message, after decompression
+	DefaultMaxFragments    = 1 << 17  // frames in one message
+	DefaultReadBufferSize  = 32 << 10
+	DefaultWriteBufferSize = 32 << 10
+	DefaultCloseTimeout    = 5 * time.Second
+)
+
+// Options configure a [Conn]. The zero value gives the defaults; a nil
+// *Options is the zero value.
+type Options struct {
+	// ReadLimit is the largest message, in bytes, the Conn accepts. A larger
+	// message fails the connection with close code 1009 as soon as a frame
+	// header announces it, before its payload is read. For compressed messages
+	// it bounds the decompressed size, checked while inflating. 0 means
+	// DefaultReadLimit (16 MiB); negative means no limit.
+	ReadLimit int64
+
+	// MaxFragments is the largest number of frames in one message; more fail
+	// the connection with close code 1009. 0 means DefaultMaxFragments;
+	// negative means no limit.
+	MaxFragments int
+
+	// ReadBufferSize and WriteBufferSize are the sizes of the buffers borrowed
+	// from a pool while a message is in flight. 0 means the defaults (32 KiB).
+	ReadBufferSize  int
+	WriteBufferSize int
+
+	// FragmentSize, if positive, makes WriteMessage send payloads larger than
+	// it as several frames of at most FragmentSize bytes, so control frames
+	// can go out between them. Writers from NextWriter send a frame each time
+	// their buffer fills.
+	FragmentSize int
+
+	// CloseTimeout bounds the closing handshake: how long Close waits for the
+	// peer's close frame, a client waits for the server to close TCP, and a
+	// control frame write may block. 0 means DefaultCloseTimeout (5 s).
+	CloseTimeout time.Duration
+
+	// WriteTimeout, if positive, bounds every frame write, so a peer that
+	// stops reading cannot block writers forever. A write that times out
+	// fails the connection. Contexts passed to the write methods apply too.
+	WriteTimeout time.Duration
+
+	// PingInterval, if positive, enables keepalive: a ping is sent every
+	// PingInterval, and if no frame at all arrives within PongTimeout after
+	// it (0 means PingInterval), the connection is closed with code 1011.
+	// Keepalive needs a goroutine reading the Conn.
+	PingInterval time.Duration
+	PongTimeout  time.Duration
+}
+
+// Conn is a WebSocket connection. See the package documentation for which
+// methods may be called concurrently.
+type Conn struct {
+	nc     net.Conn
+	client bool     // our role is client: we mask, the peer must not
+	vec    bool     // nc supports vectored writes (writev)
+	opts   settings // resolved options; read-only after construction
+
+	subprotocol string
+	extensions  string
+
+	// Read side: guarded by readMu (one reader at a time).
+	readMu   chan struct{} // semaphore of size 1
+	rbuf     []byte        // rstub[:] or a pooled buffer
+	rpooled  *[]byte       // the pooled buffer rbuf is, or nil
+	rr, rw   int           // unread bytes are rbuf[rr:rw]
+	rstate   readState
+	fhdr     frame.Header // header of the frame being read
+	fremain  int64        // payload bytes of that frame still unread
+	fpos     int          // masking position within that frame
+	msgLen   int64        // payload bytes of the current message so far
+	msgFrags int          // frames in the current message so far
+	utf8     frame.UTF8Validator
+	reader   messageReader
+	ctrl     [frame.MaxControlPayload]byte
+	rstub    [readStubSize]byte
+	readErr  error // first error the reader returned; returned forever after
+
+	// Write side: msgMu is held for a whole data message, writeMu for one
+	// frame. wsmall and wbufs are guarded by writeMu.
+	msgMu   chan struct{}
+	writeMu chan struct{}
+	wsmall  [frame.MaxHeaderSize + frame.MaxControlPayload + 5]byte
+	wbufs   net.Buffers
+	warr    [2][]byte
+	writer  messageWriter // guarded by msgMu
+
+	// Ping waiters and keepalive: guarded by pingMu.
+	pingMu    sync.Mutex
+	pings     map[string][]chan struct{}
+	pingSeq   uint64
+	keepalive *time.Timer
+	kaFrames  uint64 // framesRead when the last keepalive ping went out
+
+	framesRead atomic.Uint64 // frames received, for keepalive
+
+	// Deadlines set by the user (UnixNano, 0 for none), restored after the
+	// Conn's own temporary deadlines.
+	userRD, userWD atomic.Int64
+
+	// Closing: closeMu guards the fields below it.
+	closeSent atomic.Bool   // we sent (or are sending) a close frame
+	closeRcvd chan struct{} // closed when the peer's close frame arrives or reading ends
+	done      chan struct{} // closed when the TCP connection is closed
+	closeMu   sync.Mutex
+	rcvdOnce  bool
+	peerClose *CloseError // the peer's close frame, if one arrived
+	err       error       // terminal error; later calls return it
+	doneOnce  sync.Once
+	errSet    atomic.Bool
+}
+
+// readStubSize is the size of the small read buffer each Conn embeds. A read
+// while idle goes into it, so an idle Conn holds no pooled buffer; a small
+// message that fits is handled from it directly.
+const readStubSize = 128
+
+type readState uint8
+
+const (
+	stateIdle   readState = iota // between messages
+	stateText                    // inside a text message
+	stateBinary                  // inside a binary message
+	stateClosed                  // close frame received or reading failed
+)
+
+type settings struct {
+	readLimit       int64
+	maxFragments    int
+	readBufferSize  int
+	writeBufferSize int
+	fragmentSize    int
+	closeTimeout    time.Duration
+	writeTimeout    time.Duration
+	pingInterval    time.Duration
+	pongTimeout     time.Duration
+}
+
+func resolve(o *Options) settings {
+	var s settings
+	if o == nil {
+		o = &Options{}
+	}
+	s.readLimit = o.ReadLimit
+	switch {
+	case s.readLimit == 0:
+		s.readLimit = DefaultReadLimit
+	case s.readLimit < 0:
+		s.readLimit = 1<<63 - 1
+	}
+	s.maxFragments = o.MaxFragments
+	switch {
+	case s.maxFragments == 0:
+		s.maxFragments = DefaultMaxFragments
+	case s.maxFragments < 0:
+		s.maxFragments = int(^uint(0) >> 1)
+	}
+	s.readBufferSize = o.ReadBufferSize
+	if s.readBufferSize <= 0 {
+		s.readBufferSize = DefaultReadBufferSize
+	}
+	s.readBufferSize = max(s.readBufferSize, 2*frame.MaxHeaderSize+frame.MaxControlPayload)
+	s.writeBufferSize = o.WriteBufferSize
+	if s.writeBufferSize <= 0 {
+		s.writeBufferSize = DefaultWriteBufferSize
+	}
+	s.writeBufferSize = max(s.writeBufferSize, 2*frame.MaxHeaderSize)
+	s.fragmentSize = max(o.FragmentSize, 0)
+	s.closeTimeout = o.CloseTimeout
+	if s.closeTimeout <= 0 {
+		s.closeTimeout = DefaultCloseTimeout
+	}
+	s.writeTimeout = max(o.WriteTimeout, 0)
+	s.pingInterval = max(o.PingInterval, 0)
+	s.pongTimeout = o.PongTimeout
+	if s.pongTimeout <= 0 {
+		s.pongTimeout = s.pingInterval
+	}
+	return s
+}
+
+// Server returns a Conn for the server end of nc, whose opening handshake is
+// already complete. buffered holds any bytes read from nc past the handshake
+// (the client's first frames may be among them); the Conn copies them.
+func Server(nc net.Conn, buffered []byte, opts *Options) *Conn {
+	return newConn(nc, false, buffered, opts)
+}
+
+// Client returns a Conn for the client end of nc, whose opening handshake is
+// already complete. buffered holds any bytes read from nc past the handshake.
+func Client(nc net.Conn, buffered []byte, opts *Options) *Conn {
+	return newConn(nc, true, buffered, opts)
+}
+
+func newConn(nc net.Conn, client bool, buffered []byte, opts *Options) *Conn {
+	c := &Conn{
+		nc:        nc,
+		client:    client,
+		opts:      resolve(opts),
+		readMu:    make(chan struct{}, 1),
+		msgMu:     make(chan struct{}, 1),
+		writeMu:   make(chan struct{}, 1),
+		closeRcvd: make(chan struct{}),
+		done:      make(chan struct{}),
+	}
+	switch nc.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		c.vec = true
+	}
+	c.rbuf = c.rstub[:]
+	if len(buffered) > 0 {
+		if len(buffered) > len(c.rstub) {
+			c.borrowReadBuf(len(buffered))
+		}
+		c.rw = copy(c.rbuf, buffered)
+	}
+	c.reader.c = c
+	c.writer.c = c
+	if c.opts.pingInterval > 0 {
+		c.keepalive = time.AfterFunc(c.opts.pingInterval, c.keepaliveTick)
+	}
+	return c
+}
+
+// Subprotocol returns the subprotocol the opening handshake selected, or "".
+func (c *Conn) Subprotocol() string { return c.subprotocol }
+
+// Extensions returns the Sec-WebSocket-Extensions value the handshake agreed
+// on, or "".
+func (c *Conn) Extensions() string { return c.extensions }
+
+// LocalAddr returns the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// RemoteAddr returns the remote network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// NetConn returns the underlying connection. Reading from or writing to it
+// directly corrupts the WebSocket stream.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// SetReadDeadline sets the deadline for reads. A read that times out fails
+// the connection, as RFC 6455 has no way to resume a partly read frame.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	c.userRD.Store(unixNano(t))
+	return c.nc.SetReadDeadline(t)
+}
+
+// SetWriteDeadline sets the deadline for writes. A write that times out fails
+// the connection.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.userWD.Store(unixNano(t))
+	return c.nc.SetWriteDeadline(t)
+}
+
+// SetDeadline sets both deadlines.
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.SetReadDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+func (c *Conn) restoreReadDeadline()  { c.nc.SetReadDeadline(fromUnixNano(c.userRD.Load())) }
+func (c *Conn) restoreWriteDeadline() { c.nc.SetWriteDeadline(fromUnixNano(c.userWD.Load())) }
+
+// SetReadLimit changes the read limit (see [Options.ReadLimit]) for messages
+// that start after the call. Call it only from the reading goroutine or
+// before reading starts.
+func (c *Conn) SetReadLimit(n int64) {
+	if n <= 0 {
+		n = 1<<63 - 1
+	}
+	c.opts.readLimit = n
+}
+
+// Done returns a channel that is closed when the underlying connection has
+// been closed.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err returns the error that ended the connection, or nil while it is open.
+func (c *Conn) Err() error {
+	if !c.errSet.Load() {
+		return nil
+	}
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	return c.err
+}
+
+// setErr records err as the terminal error unless one is already set, and
+// returns the terminal error.
+func (c *Conn) setErr(err error) error {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	if c.err == nil {
+		c.err = err
+		c.errSet.Store(true)
+	}
+	return c.err
+}
+
+// closeTCP closes the network connection once and wakes everyone waiting.
+func (c *Conn) closeTCP() {
+	c.doneOnce.Do(func() {
+		c.nc.Close()
+		if c.keepalive != nil {
+			c.keepalive.Stop()
+		}
+		c.markCloseRcvd(nil)
+		close(c.done)
+		c.pingMu.Lock()
+		for k, chs := range c.pings {
+			for _, ch := range chs {
+				close(ch)
+			}
+			delete(c.pings, k)
+		}
+		c.pingMu.Unlock()
+	})
+}
+
+// markCloseRcvd records the peer's close frame (nil if reading ended without
+// one) and releases anyone waiting for it.
+func (c *Conn) markCloseRcvd(ce *CloseError) {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	if c.rcvdOnce {
+		return
+	}
+	c.rcvdOnce = true
+	c.peerClose = ce
+	close(c.closeRcvd)
+}
+
+// lock acquires a semaphore, giving up when ctx is done or the connection
+// closes.
+func (c *Conn) lock(ctx context.Context, mu chan struct{}) error {
+	select {
+	case mu <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case mu <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.done:
+		return c.terminal()
+	}
+}
+
+func unlock(mu chan struct{}) { <-mu }
+
+// lockTimeout acquires a semaphore within d.
+func (c *Conn) lockTimeout(mu chan struct{}, d time.Duration) error {
+	select {
+	case mu <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case mu <- struct{}{}:
+		return nil
+	case <-t.C:
+		return errLockTimeout
+	case <-c.done:
+		return c.terminal()
+	}
+}
+
+// terminal returns the terminal error, or ErrClosed if none was recorded.
+func (c *Conn) terminal() error {
+	if err := c.Err(); err != nil {
+		return err
+	}
+	return ErrClosed
+}
+
+var errLockTimeout = errors.New("conn: timed out waiting for another writer")
+
+// aLongTimeAgo is a deadline in the past, used to unblock I/O at once.
+var aLongTimeAgo = time.Unix(1, 0)

@@ -1,0 +1,84 @@
+package conn
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/wirelevel/ws/frame"
+)
+
+// CloseCode is a close status code; see [frame.CloseCode] for its constants
+// (frame.CloseNormal, frame.CloseGoingAway, ...).
+type CloseCode = frame.CloseCode
+
+// CloseError reports how the connection ended from the peer's side: the code
+// and reason of the close frame the peer sent, or code 1006
+// ([frame.CloseAbnormal]) when the connection ended without a close frame, in
+// which case Err holds the cause. Use errors.As to read it.
+type CloseError struct {
+	Code   CloseCode
+	Reason string
+	Err    error // for code 1006: the error that ended the connection
+}
+
+// Error implements error.
+func (e *CloseError) Error() string {
+	if e.Code == frame.CloseAbnormal {
+		s := "conn: connection closed without a close frame (1006)"
+		if e.Err != nil {
+			s += ": " + e.Err.Error()
+		}
+		return s
+	}
+	s := "conn: peer closed the connection: " + e.Code.String()
+	if e.Reason != "" {
+		s += ": " + strconv.Quote(e.Reason)
+	}
+	return s
+}
+
+// Unwrap returns the cause of a 1006 closure.
+func (e *CloseError) Unwrap() error { return e.Err }
+
+// CloseStatus returns the close code of the [CloseError] in err's chain, or 0
+// if there is none.
+func CloseStatus(err error) CloseCode {
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return 0
+}
+
+// ErrClosed is returned by calls made after this side closed the connection
+// with [Conn.Close] or [Conn.CloseNow].
+var ErrClosed = errors.New("conn: connection closed")
+
+// ErrConcurrentRead is returned when a second goroutine starts reading while
+// another is still reading; only one reader is allowed at a time.
+var ErrConcurrentRead = errors.New("conn: concurrent reads are not allowed")
+
+// Protocol errors this package detects beyond those of package frame. Each is
+// a *frame.ProtocolError carrying its close code.
+var (
+	ErrContinuation = &frame.ProtocolError{Code: frame.CloseProtocolError, Reason: "continuation frame outside a fragmented message"}
+	ErrInterleaved  = &frame.ProtocolError{Code: frame.CloseProtocolError, Reason: "new data frame inside a fragmented message"}
+	ErrTooManyFrags = &frame.ProtocolError{Code: frame.CloseTooBig, Reason: "message has more frames than Options.MaxFragments allows"}
+)
+
+// tooBig returns the 1009 error for a message over the read limit.
+func tooBig(limit int64) error {
+	return &frame.ProtocolError{Code: frame.CloseTooBig,
+		Reason: "message over the read limit of " + strconv.FormatInt(limit, 10) +
+			" bytes; raise it with Options.ReadLimit or Conn.SetReadLimit"}
+}
+
+// protocolCode returns the close code err calls for, if it is a protocol
+// error.
+func protocolCode(err error) (frame.CloseCode, bool) {
+	var pe *frame.ProtocolError
+	if errors.As(err, &pe) {
+		return pe.Code, true
+	}
+	return 0, false
+}

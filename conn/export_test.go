@@ -1,0 +1,5 @@
+package conn
+
+import "os"
+
+var osErrDeadlineExceeded = os.ErrDeadlineExceeded

@@ -1,0 +1,455 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+
+	"github.com/wirelevel/ws/frame"
+)
+
+// directReadMin is the payload size from which a read with an empty buffer
+// goes straight into the caller's memory instead of through the read buffer.
+const directReadMin = 1024
+
+// ReadMessage reads the next data message into dst[:0], growing it as needed,
+// and returns the message type and the payload. dst may be reused for the
+// next call once the caller is done with the payload. Control frames that
+// arrive before or inside the message are handled on the way.
+//
+// Text messages are validated as UTF-8 while they arrive. A protocol
+// violation, invalid UTF-8 or a message over the read limit fails the
+// connection (see the package documentation) and is returned as an error
+// carrying the close code (a *frame.ProtocolError). A close frame from the
+// peer ends reading with a [*CloseError]. When ctx is done, the read fails
+// the connection and returns ctx.Err(). Any error is returned again by every
+// later read.
+func (c *Conn) ReadMessage(ctx context.Context, dst []byte) (MessageType, []byte, error) {
+	if err := c.lock(ctx, c.readMu); err != nil {
+		return 0, dst[:0], err
+	}
+	defer unlock(c.readMu)
+	dst = dst[:0]
+	if c.readErr != nil {
+		return 0, dst, c.readErr
+	}
+	stop := c.watchRead(ctx)
+	typ, dst, err := c.readMessageLocked(dst)
+	if err = c.endRead(ctx, stop, err); err != nil {
+		return 0, dst[:0], err
+	}
+	return typ, dst, nil
+}
+
+func (c *Conn) readMessageLocked(dst []byte) (MessageType, []byte, error) {
+	if c.rstate != stateIdle {
+		// A reader from NextReader was abandoned mid-message: skip the rest.
+		if err := c.discardMessage(); err != nil {
+			return 0, dst, err
+		}
+	}
+	if err := c.nextDataFrame(); err != nil {
+		return 0, dst, err
+	}
+	typ := MessageType(c.fhdr.Opcode)
+	for {
+		for c.fremain > 0 {
+			if len(dst) == cap(dst) {
+				// Grow by what has arrived so far (at least 4 KiB), never by
+				// what the header announced: the peer controls that number.
+				dst = slices.Grow(dst, int(min(c.fremain, int64(max(len(dst), 4096)))))
+			}
+			end := len(dst) + int(min(c.fremain, int64(cap(dst)-len(dst))))
+			n, err := c.readPayload(dst[len(dst):end])
+			if n > 0 && typ == Text {
+				if _, verr := c.utf8.Write(dst[len(dst) : len(dst)+n]); verr != nil {
+					return 0, dst, verr
+				}
+			}
+			dst = dst[:len(dst)+n]
+			if err != nil {
+				return 0, dst, err
+			}
+		}
+		if c.fhdr.Fin {
+			break
+		}
+		if err := c.nextDataFrame(); err != nil {
+			return 0, dst, err
+		}
+	}
+	return typ, dst, c.endMessage()
+}
+
+// endMessage finishes a message whose last frame has been read.
+func (c *Conn) endMessage() error {
+	if c.rstate == stateText {
+		if err := c.utf8.End(); err != nil {
+			return err
+		}
+	}
+	c.rstate = stateIdle
+	if c.rr == c.rw {
+		c.releaseReadBuf()
+	}
+	return nil
+}
+
+// NextReader waits for the next data message and returns its type and a
+// reader for its payload, which returns io.EOF at the end of the message. The
+// reader is valid until the next call to NextReader or ReadMessage, which
+// discard whatever of the message is left unread. Errors are as for
+// [Conn.ReadMessage]; the read limit applies to the message as a whole.
+func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
+	if err := c.lock(ctx, c.readMu); err != nil {
+		return 0, nil, err
+	}
+	defer unlock(c.readMu)
+	if c.readErr != nil {
+		return 0, nil, c.readErr
+	}
+	stop := c.watchRead(ctx)
+	err := func() error {
+		if c.rstate != stateIdle {
+			if err := c.discardMessage(); err != nil {
+				return err
+			}
+		}
+		return c.nextDataFrame()
+	}()
+	if err = c.endRead(ctx, stop, err); err != nil {
+		return 0, nil, err
+	}
+	c.reader.seq++
+	c.reader.ctx = ctx
+	return MessageType(c.fhdr.Opcode), readerHandle{&c.reader, c.reader.seq}, nil
+}
+
+// messageReader reads the payload of the current message for NextReader.
+type messageReader struct {
+	c   *Conn
+	ctx context.Context
+	seq uint64 // which message the current handle may read
+	eof bool
+}
+
+// readerHandle is what NextReader returns: a stale handle (from an earlier
+// message) reads nothing.
+type readerHandle struct {
+	r   *messageReader
+	seq uint64
+}
+
+func (h readerHandle) Read(p []byte) (int, error) {
+	r := h.r
+	c := r.c
+	if err := c.lock(r.ctx, c.readMu); err != nil {
+		return 0, err
+	}
+	defer unlock(c.readMu)
+	if r.seq != h.seq {
+		return 0, errors.New("conn: read from a message reader after the next message was requested")
+	}
+	if c.readErr != nil {
+		return 0, c.readErr
+	}
+	if c.rstate == stateIdle {
+		return 0, io.EOF
+	}
+	stop := c.watchRead(r.ctx)
+	n, err := c.readMessagePart(p)
+	if err == io.EOF {
+		c.endRead(r.ctx, stop, nil)
+		return n, io.EOF
+	}
+	return n, c.endRead(r.ctx, stop, err)
+}
+
+// readMessagePart reads the next bytes of the current message into p.
+func (c *Conn) readMessagePart(p []byte) (int, error) {
+	for c.fremain == 0 {
+		if c.fhdr.Fin {
+			return 0, c.endMessageEOF()
+		}
+		if err := c.nextDataFrame(); err != nil {
+			return 0, err
+		}
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, err := c.readPayload(p[:min(int64(len(p)), c.fremain)])
+	if n > 0 && c.rstate == stateText {
+		if _, verr := c.utf8.Write(p[:n]); verr != nil {
+			return 0, verr
+		}
+	}
+	if err == nil && c.fremain == 0 && c.fhdr.Fin {
+		err = c.endMessageEOF()
+		if err == io.EOF && n > 0 {
+			err = nil // report EOF on the next call
+		}
+	}
+	return n, err
+}
+
+func (c *Conn) endMessageEOF() error {
+	if err := c.endMessage(); err != nil {
+		return err
+	}
+	return io.EOF
+}
+
+// discardMessage skips the rest of the current message, still checking it.
+func (c *Conn) discardMessage() error {
+	var scratch [512]byte
+	for {
+		_, err := c.readMessagePart(scratch[:])
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// nextDataFrame reads frames, handling control frames, up to the next data
+// frame, checks it against the protocol and the limits, and makes it the
+// current frame.
+func (c *Conn) nextDataFrame() error {
+	for {
+		if c.rstate == stateIdle && c.rr == c.rw {
+			c.releaseReadBuf() // nothing in flight: block in the stub
+		}
+		h, err := c.readHeader()
+		if err != nil {
+			return err
+		}
+		if c.keepalive != nil {
+			c.framesRead.Add(1)
+		}
+		if err := frame.Check(h, c.peerRole(), 0); err != nil {
+			return err
+		}
+		c.fhdr, c.fremain, c.fpos = h, h.Length, 0
+		if h.Opcode.IsControl() {
+			if err := c.handleControl(); err != nil {
+				return err
+			}
+			continue
+		}
+		// "An endpoint MUST NOT ... interleave" fragments of different messages
+		// (RFC 6455, Section 5.4).
+		if h.Opcode == frame.OpContinuation {
+			if c.rstate == stateIdle {
+				return ErrContinuation
+			}
+		} else {
+			if c.rstate != stateIdle {
+				return ErrInterleaved
+			}
+			c.msgLen, c.msgFrags = 0, 0
+			c.utf8.Reset()
+			c.rstate = stateBinary
+			if h.Opcode == frame.OpText {
+				c.rstate = stateText
+			}
+		}
+		c.msgFrags++
+		if c.msgFrags > c.opts.maxFragments {
+			return ErrTooManyFrags
+		}
+		if h.Length > c.opts.readLimit-c.msgLen {
+			return tooBig(c.opts.readLimit)
+		}
+		c.msgLen += h.Length
+		return nil
+	}
+}
+
+func (c *Conn) peerRole() frame.Role {
+	if c.client {
+		return frame.Server
+	}
+	return frame.Client
+}
+
+// readHeader reads and decodes the next frame header.
+func (c *Conn) readHeader() (frame.Header, error) {
+	for {
+		avail := c.rbuf[c.rr:c.rw]
+		if need := frame.HeaderLen(avail); len(avail) < need {
+			if err := c.fill(need); err != nil {
+				return frame.Header{}, err
+			}
+			continue
+		}
+		h, n, err := frame.ParseHeader(avail)
+		c.rr += n
+		return h, err
+	}
+}
+
+// readPayload reads up to len(p) bytes (at most the rest of the current
+// frame) of payload into p, unmasked, with at most one read from the network.
+func (c *Conn) readPayload(p []byte) (int, error) {
+	if int64(len(p)) > c.fremain {
+		p = p[:c.fremain]
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	var n int
+	switch {
+	case c.rr < c.rw:
+		n = copy(p, c.rbuf[c.rr:c.rw])
+		c.rr += n
+	case len(p) >= directReadMin:
+		var err error
+		n, err = c.nc.Read(p)
+		if n == 0 {
+			if err == nil {
+				err = io.ErrNoProgress
+			}
+			return 0, err
+		}
+	default:
+		if err := c.fill(1); err != nil {
+			return 0, err
+		}
+		n = copy(p, c.rbuf[c.rr:c.rw])
+		c.rr += n
+	}
+	if c.fhdr.Masked {
+		c.fpos = frame.Mask(c.fhdr.Mask, c.fpos, p[:n])
+	}
+	c.fremain -= int64(n)
+	return n, nil
+}
+
+// skipPayload discards the rest of the current frame's payload.
+func (c *Conn) skipPayload() error {
+	for c.fremain > 0 {
+		if c.rr == c.rw {
+			if err := c.fill(1); err != nil {
+				return err
+			}
+		}
+		n := int(min(c.fremain, int64(c.rw-c.rr)))
+		c.rr += n
+		c.fremain -= int64(n)
+	}
+	return nil
+}
+
+// fill reads from the network until at least n bytes are unread.
+func (c *Conn) fill(n int) error {
+	for c.rw-c.rr < n {
+		if c.rr == c.rw {
+			c.rr, c.rw = 0, 0
+		}
+		if len(c.rbuf)-c.rr < n || c.rw == len(c.rbuf) {
+			if c.rpooled == nil || len(c.rbuf) < n {
+				// The stub is full, so more is coming: switch to a real buffer.
+				c.borrowReadBuf(n)
+			} else {
+				c.rw = copy(c.rbuf, c.rbuf[c.rr:c.rw])
+				c.rr = 0
+			}
+		}
+		m, err := c.nc.Read(c.rbuf[c.rw:])
+		c.rw += m
+		if err != nil {
+			if c.rw-c.rr >= n {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// borrowReadBuf moves the unread bytes into a pooled buffer of at least n
+// bytes (and at least the configured read buffer size).
+func (c *Conn) borrowReadBuf(n int) {
+	pb := getBuf(max(n, c.opts.readBufferSize))
+	buf := (*pb)[:cap(*pb)]
+	m := copy(buf, c.rbuf[c.rr:c.rw])
+	if c.rpooled != nil {
+		putBuf(c.rpooled)
+	}
+	c.rbuf, c.rpooled, c.rr, c.rw = buf, pb, 0, m
+}
+
+// releaseReadBuf gives the pooled read buffer back if what is left in it fits
+// in the stub.
+func (c *Conn) releaseReadBuf() {
+	if c.rpooled == nil || c.rw-c.rr > len(c.rstub) {
+		return
+	}
+	n := copy(c.rstub[:], c.rbuf[c.rr:c.rw])
+	putBuf(c.rpooled)
+	c.rbuf, c.rpooled, c.rr, c.rw = c.rstub[:], nil, 0, n
+}
+
+// handleControl reads the payload of the current control frame and acts on
+// it: a ping is answered, a pong wakes Ping callers, a close frame ends
+// reading.
+func (c *Conn) handleControl() error {
+	n := int(c.fremain)
+	if err := c.fill(n); err != nil {
+		return err
+	}
+	p := c.ctrl[:n]
+	copy(p, c.rbuf[c.rr:c.rr+n])
+	c.rr += n
+	c.fremain = 0
+	if c.fhdr.Masked {
+		frame.Mask(c.fhdr.Mask, 0, p)
+	}
+	switch c.fhdr.Opcode {
+	case frame.OpPing:
+		// "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
+		// response, unless it already received a Close frame" (Section 5.5.2).
+		// Once we have sent a close frame we send nothing else.
+		if c.closeSent.Load() {
+			return nil
+		}
+		return c.writeControl(frame.OpPong, p)
+	case frame.OpPong:
+		c.gotPong(p)
+		return nil
+	case frame.OpClose:
+		return c.handleClose(p)
+	}
+	return nil
+}
+
+// watchRead arranges for a read to be interrupted when ctx is done. The
+// returned stop function reports whether it stopped the watch before ctx
+// fired.
+func (c *Conn) watchRead(ctx context.Context) func() bool {
+	if ctx.Done() == nil {
+		return nil
+	}
+	return context.AfterFunc(ctx, func() { c.nc.SetReadDeadline(aLongTimeAgo) })
+}
+
+// endRead finishes a read operation: it stops the context watch and turns
+// any error into the permanent read error, failing the connection when the
+// error calls for it.
+func (c *Conn) endRead(ctx context.Context, stop func() bool, err error) error {
+	fired := stop != nil && !stop()
+	if err == nil {
+		if fired {
+			c.restoreReadDeadline() // the read finished first
+		}
+		return nil
+	}
+	if fired {
+		err = ctx.Err()
+	}
+	return c.failRead(err)
+}

@@ -1,0 +1,285 @@
+package conn
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/wirelevel/ws/frame"
+)
+
+var errBadType = errors.New("conn: message type must be Text or Binary")
+
+// WriteMessage sends one data message. The payload of a Text message must be
+// valid UTF-8; WriteMessage does not check it. With [Options.FragmentSize]
+// set, a larger payload goes out as several frames. WriteMessage makes one
+// write call for a payload that fits the write buffer (a server uses a
+// vectored write for larger ones) and never modifies p.
+//
+// If ctx is done before the message is out, WriteMessage returns ctx.Err(); a
+// message cut short fails the connection.
+func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) error {
+	if typ != Text && typ != Binary {
+		return errBadType
+	}
+	if err := c.lock(ctx, c.msgMu); err != nil {
+		return err
+	}
+	defer unlock(c.msgMu)
+	op := frame.Opcode(typ)
+	if fs := c.opts.fragmentSize; fs > 0 {
+		for len(p) > fs {
+			if err := c.writeFrame(ctx, false, op, p[:fs]); err != nil {
+				return err
+			}
+			p, op = p[fs:], frame.OpContinuation
+		}
+	}
+	return c.writeFrame(ctx, true, op, p)
+}
+
+// NextWriter starts a data message and returns a writer for its payload; the
+// message ends when the writer is closed. Bytes are buffered and sent as a
+// frame each time the write buffer fills, so a long message streams out as
+// fragments. Other data messages wait until the writer is closed; control
+// frames do not. ctx applies to every frame of the message.
+func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
+	if typ != Text && typ != Binary {
+		return nil, errBadType
+	}
+	if err := c.lock(ctx, c.msgMu); err != nil {
+		return nil, err
+	}
+	if err := c.writable(); err != nil {
+		unlock(c.msgMu)
+		return nil, err
+	}
+	w := &c.writer
+	w.ctx, w.op, w.n = ctx, frame.Opcode(typ), 0
+	w.seq++
+	w.buf = getBuf(c.opts.writeBufferSize)
+	return writerHandle{w, w.seq}, nil
+}
+
+// messageWriter is the state of the message being written by NextWriter.
+// Its buffer keeps room for a frame header in front of the payload, so each
+// frame leaves in one write without another copy.
+type messageWriter struct {
+	c   *Conn
+	ctx context.Context
+	seq uint64
+	op  frame.Opcode
+	buf *[]byte
+	n   int // payload bytes buffered after the header room
+}
+
+// writerHandle is what NextWriter returns; once closed it fails.
+type writerHandle struct {
+	w   *messageWriter
+	seq uint64
+}
+
+var errWriterClosed = errors.New("conn: write to a closed message writer")
+
+func (h writerHandle) Write(p []byte) (int, error) {
+	w := h.w
+	if w.seq != h.seq || w.buf == nil {
+		return 0, errWriterClosed
+	}
+	written := 0
+	for len(p) > 0 {
+		room := (*w.buf)[frame.MaxHeaderSize+w.n:]
+		if len(room) == 0 {
+			if err := w.flush(false); err != nil {
+				return written, err
+			}
+			continue
+		}
+		k := copy(room, p)
+		w.n += k
+		written += k
+		p = p[k:]
+	}
+	return written, nil
+}
+
+func (h writerHandle) Close() error {
+	w := h.w
+	if w.seq != h.seq || w.buf == nil {
+		return errWriterClosed
+	}
+	err := w.flush(true)
+	putBuf(w.buf)
+	w.buf = nil
+	w.seq++
+	w.ctx = nil
+	unlock(w.c.msgMu)
+	return err
+}
+
+// flush sends the buffered payload as one frame.
+func (w *messageWriter) flush(fin bool) error {
+	c := w.c
+	if err := c.lock(w.ctx, c.writeMu); err != nil {
+		return err
+	}
+	defer unlock(c.writeMu)
+	err := c.guardWrite(w.ctx, c.opts.writeTimeout, func() error {
+		b := (*w.buf)[:frame.MaxHeaderSize+w.n]
+		h := c.header(fin, w.op, w.n)
+		start := frame.MaxHeaderSize - h.Size()
+		frame.PutHeader(b[start:], h)
+		if h.Masked {
+			frame.Mask(h.Mask, 0, b[frame.MaxHeaderSize:])
+		}
+		_, err := c.nc.Write(b[start:])
+		return err
+	})
+	w.op, w.n = frame.OpContinuation, 0
+	return err
+}
+
+// header returns the header of a frame with an n-byte payload, masked with a
+// fresh key if we are the client. Keys come from math/rand/v2's ChaCha8-based
+// generator, which is seeded from the system's entropy, as RFC 6455 Section
+// 5.3 asks ("derived from a strong source of entropy").
+func (c *Conn) header(fin bool, op frame.Opcode, n int) frame.Header {
+	h := frame.Header{Fin: fin, Opcode: op, Length: int64(n)}
+	if c.client {
+		h.Masked = true
+		binary.LittleEndian.PutUint32(h.Mask[:], rand.Uint32())
+	}
+	return h
+}
+
+// writeFrame sends one frame, waiting for other frames to finish first.
+func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, p []byte) error {
+	if err := c.lock(ctx, c.writeMu); err != nil {
+		return err
+	}
+	defer unlock(c.writeMu)
+	return c.guardWrite(ctx, c.opts.writeTimeout, func() error {
+		return c.emitLocked(c.header(fin, op, len(p)), p)
+	})
+}
+
+// writeControl sends a control frame, bounded by the close timeout so a peer
+// that stops reading cannot hold the reader or Close forever.
+func (c *Conn) writeControl(op frame.Opcode, p []byte) error {
+	if err := c.lockTimeout(c.writeMu, c.opts.closeTimeout); err != nil {
+		return err
+	}
+	defer unlock(c.writeMu)
+	if op == frame.OpClose {
+		// Writes after the close frame fail; this one must go out.
+		return c.guardWriteRaw(context.Background(), c.opts.closeTimeout, func() error {
+			return c.emitLocked(c.header(true, op, len(p)), p)
+		})
+	}
+	return c.guardWrite(context.Background(), c.opts.closeTimeout, func() error {
+		return c.emitLocked(c.header(true, op, len(p)), p)
+	})
+}
+
+// writable returns the error that forbids data writes, if any: the
+// connection has failed, or a close frame has been sent ("the application
+// MUST NOT send any more data frames after sending a Close frame", RFC 6455
+// Section 5.5.1).
+func (c *Conn) writable() error {
+	if c.errSet.Load() {
+		return c.Err()
+	}
+	if c.closeSent.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// guardWrite runs write, with writeMu held, under ctx and a timeout, and
+// turns a failure into the connection's terminal error.
+func (c *Conn) guardWrite(ctx context.Context, timeout time.Duration, write func() error) error {
+	if err := c.writable(); err != nil {
+		return err
+	}
+	return c.guardWriteRaw(ctx, timeout, write)
+}
+
+func (c *Conn) guardWriteRaw(ctx context.Context, timeout time.Duration, write func() error) error {
+	if c.errSet.Load() && !c.closeSent.Load() {
+		return c.Err()
+	}
+	var stop func() bool
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() { c.nc.SetWriteDeadline(aLongTimeAgo) })
+	}
+	if timeout > 0 {
+		d := time.Now().Add(timeout)
+		if u := c.userWD.Load(); u != 0 && u < d.UnixNano() {
+			d = time.Unix(0, u)
+		}
+		c.nc.SetWriteDeadline(d)
+	}
+	err := write()
+	fired := stop != nil && !stop()
+	if timeout > 0 || fired {
+		c.restoreWriteDeadline()
+	}
+	if err == nil {
+		return nil
+	}
+	if fired {
+		err = ctx.Err()
+	}
+	// A frame may be half written: the stream is broken.
+	if terr := c.Err(); terr != nil {
+		err = terr
+	} else {
+		err = c.setErr(&CloseError{Code: frame.CloseAbnormal, Err: err})
+	}
+	c.closeTCP()
+	return err
+}
+
+// emitLocked writes one frame with header h and payload p. Small frames are
+// copied into an embedded buffer and written at once; a server writes larger
+// ones with one vectored write where the connection supports it; otherwise
+// the frame is copied (and masked) through a pooled buffer.
+func (c *Conn) emitLocked(h frame.Header, p []byte) error {
+	hl := h.Size()
+	if hl+len(p) <= len(c.wsmall) {
+		frame.PutHeader(c.wsmall[:], h)
+		copy(c.wsmall[hl:], p)
+		if h.Masked {
+			frame.Mask(h.Mask, 0, c.wsmall[hl:hl+len(p)])
+		}
+		_, err := c.nc.Write(c.wsmall[:hl+len(p)])
+		return err
+	}
+	if !h.Masked && c.vec {
+		frame.PutHeader(c.wsmall[:], h)
+		c.wbufs = append(c.warr[:0], c.wsmall[:hl], p)
+		_, err := c.wbufs.WriteTo(c.nc)
+		c.warr = [2][]byte{}
+		return err
+	}
+	pb := getBuf(min(hl+len(p), c.opts.writeBufferSize))
+	defer putBuf(pb)
+	buf := (*pb)[:cap(*pb)]
+	n := frame.PutHeader(buf, h)
+	pos := 0
+	for first := true; first || len(p) > 0; first = false {
+		k := copy(buf[n:], p)
+		if h.Masked {
+			pos = frame.Mask(h.Mask, pos, buf[n:n+k])
+		}
+		if _, err := c.nc.Write(buf[:n+k]); err != nil {
+			return err
+		}
+		p = p[k:]
+		n = 0
+	}
+	return nil
+}
