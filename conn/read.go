@@ -2,7 +2,6 @@ package conn
 
 import (
 	"context"
-	"errors"
 	"io"
 	"slices"
 
@@ -99,7 +98,8 @@ func (c *Conn) endMessage() error {
 // NextReader waits for the next data message and returns its type and a
 // reader for its payload, which returns io.EOF at the end of the message. The
 // reader is valid until the next call to NextReader or ReadMessage, which
-// discard whatever of the message is left unread. Errors are as for
+// discard whatever of the message is left unread; it must not be used after
+// that (NextReader allocates nothing, so the reader is reused). Errors are as for
 // [Conn.ReadMessage]; the read limit applies to the message as a whole.
 func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err := c.lock(ctx, c.readMu); err != nil {
@@ -121,36 +121,24 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err = c.endRead(ctx, stop, err); err != nil {
 		return 0, nil, err
 	}
-	c.reader.seq++
 	c.reader.ctx = ctx
-	return MessageType(c.fhdr.Opcode), readerHandle{&c.reader, c.reader.seq}, nil
+	return MessageType(c.fhdr.Opcode), &c.reader, nil
 }
 
 // messageReader reads the payload of the current message for NextReader.
+// There is one per Conn, reused for every message.
 type messageReader struct {
 	c   *Conn
 	ctx context.Context
-	seq uint64 // which message the current handle may read
-	eof bool
 }
 
-// readerHandle is what NextReader returns: a stale handle (from an earlier
-// message) reads nothing.
-type readerHandle struct {
-	r   *messageReader
-	seq uint64
-}
-
-func (h readerHandle) Read(p []byte) (int, error) {
-	r := h.r
+// Read reads the next bytes of the message; it returns io.EOF at its end.
+func (r *messageReader) Read(p []byte) (int, error) {
 	c := r.c
 	if err := c.lock(r.ctx, c.readMu); err != nil {
 		return 0, err
 	}
 	defer unlock(c.readMu)
-	if r.seq != h.seq {
-		return 0, errors.New("conn: read from a message reader after the next message was requested")
-	}
 	if c.readErr != nil {
 		return 0, c.readErr
 	}

@@ -45,7 +45,8 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 // message ends when the writer is closed. Bytes are buffered and sent as a
 // frame each time the write buffer fills, so a long message streams out as
 // fragments. Other data messages wait until the writer is closed; control
-// frames do not. ctx applies to every frame of the message.
+// frames do not. ctx applies to every frame of the message. The writer must
+// not be used after Close (NextWriter allocates nothing, so it is reused).
 func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
 	if typ != Text && typ != Binary {
 		return nil, errBadType
@@ -59,34 +60,27 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 	}
 	w := &c.writer
 	w.ctx, w.op, w.n = ctx, frame.Opcode(typ), 0
-	w.seq++
 	w.buf = getBuf(c.opts.writeBufferSize)
-	return writerHandle{w, w.seq}, nil
+	return w, nil
 }
 
 // messageWriter is the state of the message being written by NextWriter.
-// Its buffer keeps room for a frame header in front of the payload, so each
-// frame leaves in one write without another copy.
+// There is one per Conn, reused for every message. Its buffer keeps room for
+// a frame header in front of the payload, so each frame leaves in one write
+// without another copy.
 type messageWriter struct {
 	c   *Conn
 	ctx context.Context
-	seq uint64
 	op  frame.Opcode
-	buf *[]byte
-	n   int // payload bytes buffered after the header room
-}
-
-// writerHandle is what NextWriter returns; once closed it fails.
-type writerHandle struct {
-	w   *messageWriter
-	seq uint64
+	buf *[]byte // nil when no message is open
+	n   int     // payload bytes buffered after the header room
 }
 
 var errWriterClosed = errors.New("conn: write to a closed message writer")
 
-func (h writerHandle) Write(p []byte) (int, error) {
-	w := h.w
-	if w.seq != h.seq || w.buf == nil {
+// Write adds p to the message, sending a frame whenever the buffer fills.
+func (w *messageWriter) Write(p []byte) (int, error) {
+	if w.buf == nil {
 		return 0, errWriterClosed
 	}
 	written := 0
@@ -106,16 +100,14 @@ func (h writerHandle) Write(p []byte) (int, error) {
 	return written, nil
 }
 
-func (h writerHandle) Close() error {
-	w := h.w
-	if w.seq != h.seq || w.buf == nil {
+// Close sends the rest of the message as its final frame.
+func (w *messageWriter) Close() error {
+	if w.buf == nil {
 		return errWriterClosed
 	}
 	err := w.flush(true)
 	putBuf(w.buf)
-	w.buf = nil
-	w.seq++
-	w.ctx = nil
+	w.buf, w.ctx = nil, nil
 	unlock(w.c.msgMu)
 	return err
 }

@@ -1,0 +1,294 @@
+package conn
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/wirelevel/ws/handshake"
+)
+
+// DialOptions configure the client side of the opening handshake and the
+// resulting Conn. A nil *DialOptions means the zero value.
+type DialOptions struct {
+	Options // the Conn's settings
+
+	// Header holds extra request header fields, such as Authorization or
+	// Cookie.
+	Header http.Header
+
+	// Origin, if set, is sent as the Origin header.
+	Origin string
+
+	// Subprotocols lists the subprotocols to offer, most preferred first.
+	Subprotocols []string
+
+	// TLSConfig is used for wss:// URLs (and https:// proxies). nil means a
+	// default configuration with the URL's host as server name.
+	TLSConfig *tls.Config
+
+	// Proxy returns the HTTP proxy to tunnel through with CONNECT, or nil
+	// for a direct connection. nil means http.ProxyFromEnvironment, as in
+	// net/http's default transport (HTTP_PROXY, HTTPS_PROXY, NO_PROXY; never
+	// for loopback addresses). Use [NoProxy] to always connect directly.
+	Proxy func(*http.Request) (*url.URL, error)
+
+	// NetDialContext dials the TCP connection (to the server or proxy). nil
+	// means a net.Dialer.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// HandshakeTimeout bounds the whole opening handshake, from dialing to
+	// the 101, on top of the context passed to Dial. 0 means 30 s.
+	HandshakeTimeout time.Duration
+
+	// Limits bounds the response header block.
+	Limits handshake.Limits
+
+	// Compression offers permessage-deflate (RFC 7692). nil means no offer.
+	Compression *CompressionOptions
+}
+
+// NoProxy is a Proxy function for [DialOptions] that never uses a proxy.
+func NoProxy(*http.Request) (*url.URL, error) { return nil, nil }
+
+// Dial opens a WebSocket connection to a ws:// or wss:// URL (http:// and
+// https:// are taken as synonyms). A server that answers with anything but
+// 101 gives an error wrapping a [*handshake.StatusError] that carries the
+// HTTP status, reason and header fields.
+func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) {
+	if opts == nil {
+		opts = &DialOptions{}
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("conn: dial: %w", err)
+	}
+	var secure bool
+	switch strings.ToLower(u.Scheme) {
+	case "ws", "http":
+	case "wss", "https":
+		secure = true
+	default:
+		return nil, fmt.Errorf("conn: dial %s: scheme must be ws or wss", rawURL)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("conn: dial %s: no host", rawURL)
+	}
+	timeout := opts.HandshakeTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	addr := hostPort(u, secure)
+	nc, err := dialTransport(ctx, u, addr, secure, opts)
+	if err != nil {
+		return nil, fmt.Errorf("conn: dial %s: %w", rawURL, err)
+	}
+	c, err := clientHandshake(ctx, nc, u, opts)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("conn: dial %s: %w", rawURL, err)
+	}
+	return c, nil
+}
+
+// hostPort returns the host:port to connect to.
+func hostPort(u *url.URL, secure bool) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	port := "80"
+	if secure {
+		port = "443"
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// dialTransport connects to the server, through a proxy if one applies,
+// and adds TLS for wss.
+func dialTransport(ctx context.Context, u *url.URL, addr string, secure bool, opts *DialOptions) (net.Conn, error) {
+	dial := opts.NetDialContext
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	proxyFn := opts.Proxy
+	if proxyFn == nil {
+		proxyFn = http.ProxyFromEnvironment
+	}
+	// ProxyFromEnvironment looks at the http/https scheme of the request.
+	pu := *u
+	pu.Scheme = "http"
+	if secure {
+		pu.Scheme = "https"
+	}
+	proxyURL, err := proxyFn(&http.Request{URL: &pu, Header: http.Header{}})
+	if err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	var nc net.Conn
+	if proxyURL == nil {
+		nc, err = dial(ctx, "tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		nc, err = dialProxy(ctx, dial, proxyURL, addr, opts)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !secure {
+		return nc, nil
+	}
+	cfg := opts.TLSConfig.Clone()
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = u.Hostname()
+	}
+	// The WebSocket handshake is HTTP/1.1.
+	cfg.NextProtos = []string{"http/1.1"}
+	tc := tls.Client(nc, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
+// dialProxy opens a tunnel to addr through an HTTP proxy with CONNECT.
+func dialProxy(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), proxyURL *url.URL, addr string, opts *DialOptions) (net.Conn, error) {
+	secure := false
+	switch proxyURL.Scheme {
+	case "http", "":
+	case "https":
+		secure = true
+	default:
+		return nil, fmt.Errorf("proxy scheme %q not supported (http and https are)", proxyURL.Scheme)
+	}
+	nc, err := dial(ctx, "tcp", hostPort(proxyURL, secure))
+	if err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	if secure {
+		cfg := opts.TLSConfig.Clone()
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		cfg.ServerName = proxyURL.Hostname()
+		cfg.NextProtos = nil
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("proxy: %w", err)
+		}
+		nc = tc
+	}
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(aLongTimeAgo) })
+	defer stop()
+	req := "CONNECT " + addr + " HTTP/1.1\r\nHost: " + addr + "\r\n"
+	if ui := proxyURL.User; ui != nil {
+		pw, _ := ui.Password()
+		req += "Proxy-Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(ui.Username()+":"+pw)) + "\r\n"
+	}
+	req += "\r\n"
+	if _, err := nc.Write([]byte(req)); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	// Read the answer byte-exactly: nothing after it may be consumed.
+	resp, err := http.ReadResponse(bufio.NewReaderSize(&exactReader{nc}, 1), &http.Request{Method: http.MethodConnect})
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		nc.Close()
+		return nil, fmt.Errorf("proxy: CONNECT %s: %s", addr, resp.Status)
+	}
+	nc.SetDeadline(time.Time{})
+	return nc, nil
+}
+
+// exactReader reads one byte at a time, so a bufio.Reader over it never
+// reads past what it returns.
+type exactReader struct{ nc net.Conn }
+
+func (r *exactReader) Read(p []byte) (int, error) {
+	if len(p) > 1 {
+		p = p[:1]
+	}
+	return r.nc.Read(p)
+}
+
+// clientHandshake sends the upgrade request over nc and checks the answer.
+func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOptions) (*Conn, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		nc.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(aLongTimeAgo) })
+	defer stop()
+
+	hc := handshake.Client{
+		Host:       u.Host,
+		Target:     u.RequestURI(),
+		Origin:     opts.Origin,
+		Protocols:  opts.Subprotocols,
+		Extensions: offerClient(opts.Compression),
+		Header:     opts.Header,
+		Limits:     opts.Limits,
+	}
+	key := handshake.NewKey()
+	req, err := hc.AppendRequest(nil, key)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := nc.Write(req); err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	br := bufio.NewReaderSize(nc, 4096)
+	resp, err := handshake.ReadResponse(br, opts.Limits)
+	if err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	protocol, exts, err := hc.Check(resp, key)
+	if err != nil {
+		return nil, err
+	}
+	pmd, err := acceptClient(opts.Compression, exts)
+	if err != nil {
+		return nil, err
+	}
+	var buffered []byte
+	if n := br.Buffered(); n > 0 {
+		buffered, _ = br.Peek(n)
+	}
+	if !stop() {
+		return nil, ctx.Err()
+	}
+	nc.SetDeadline(time.Time{})
+	c := Client(nc, buffered, &opts.Options)
+	c.subprotocol = protocol
+	c.setCompression(pmd, string(resp.Get("Sec-WebSocket-Extensions")))
+	return c, nil
+}
+
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return errors.Join(ctx.Err(), err)
+	}
+	return err
+}
