@@ -37,7 +37,7 @@ func Root() string {
 // peers.
 func PeersDir() string { return filepath.Join(Root(), ".ci", "peers") }
 
-const npmInstall = "npm ci --prefix .ci/peers (or: bash .ci/install-peers)"
+const npmInstall = "bash .ci/install-peers (runs npm ci in .ci/peers)"
 
 // Node returns the node binary and the node_modules folder holding the
 // packages named, or skips/fails the test.

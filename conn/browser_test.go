@@ -1,0 +1,60 @@
+package conn
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wirelevel/ws/internal/testpeer"
+)
+
+// TestInteropChromium opens a page in headless Chromium that echoes 200
+// messages up to 1 MiB through our server and closes with 1000.
+func TestInteropChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("interop runs in the full test run")
+	}
+	exe := testpeer.Chromium(t)
+	cmd := testpeer.NodeCmd(t, []string{"playwright-core"})
+	page, err := os.ReadFile(interopScript("echo_page.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var serverErr error
+	var extensions string
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(page)
+	})
+	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, nil) // same origin: the default policy admits it
+		if err != nil {
+			t.Errorf("Accept: %v", err)
+			return
+		}
+		defer c.CloseNow()
+		mu.Lock()
+		extensions = c.Extensions()
+		mu.Unlock()
+		err = echo(c)
+		mu.Lock()
+		serverErr = err
+		mu.Unlock()
+	})
+	s := httptest.NewServer(mux)
+	defer s.Close()
+	cmd.Args = append(cmd.Args, interopScript("chromium.js"), s.URL+"/", exe, t.TempDir())
+	cmd.Args = append(cmd.Args, testpeer.ChromiumFlags...)
+	runPeerScript(t, cmd, 3*time.Minute)
+	mu.Lock()
+	defer mu.Unlock()
+	if CloseStatus(serverErr) != 1000 {
+		t.Errorf("server saw %v, want the browser's close 1000", serverErr)
+	}
+	t.Logf("negotiated extensions: %q", extensions)
+}

@@ -1,0 +1,170 @@
+// Package echo is the echo endpoint of wstest: the server and client that
+// conformance runs and interop tests use as this library's testees.
+package echo
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/wirelevel/ws/conn"
+	"github.com/wirelevel/ws/frame"
+)
+
+// ReadLimit is the largest message the echo endpoints accept: 64 MiB, more
+// than the conformance suite's largest message (16 MiB).
+const ReadLimit = 64 << 20
+
+// ServerOptions are the options of the echo server: the library's defaults
+// except that any origin is accepted (it is a test tool, with no cookies to
+// protect), messages up to ReadLimit are allowed, and permessage-deflate is
+// accepted when a client offers it.
+func ServerOptions() *conn.AcceptOptions {
+	return &conn.AcceptOptions{
+		Options:                 conn.Options{ReadLimit: ReadLimit},
+		InsecureSkipOriginCheck: true,
+		Compression:             &conn.CompressionOptions{},
+	}
+}
+
+// ClientOptions are the options of this library's client as a testee: the
+// defaults, with the same read limit as the server, and permessage-deflate
+// offered.
+func ClientOptions() *conn.DialOptions {
+	return &conn.DialOptions{
+		Options:     conn.Options{ReadLimit: ReadLimit},
+		Compression: &conn.CompressionOptions{},
+	}
+}
+
+// Loop echoes every message c receives, text as text and binary as binary,
+// until reading fails, and returns that error.
+func Loop(ctx context.Context, c *conn.Conn) error {
+	var buf []byte
+	for {
+		typ, msg, err := c.ReadMessage(ctx, buf)
+		if err != nil {
+			return err
+		}
+		if err := c.WriteMessage(ctx, typ, msg); err != nil {
+			// A write can fail because the peer's close arrived meanwhile;
+			// the next read reports how the connection ended.
+			continue
+		}
+		if cap(msg) <= 1<<20 {
+			buf = msg // keep a buffer for the next message, unless it is huge
+		} else {
+			buf = nil
+		}
+	}
+}
+
+// Server is an http.Handler that accepts WebSocket connections at any path
+// and echoes them. Shutdown closes every open connection with 1001.
+type Server struct {
+	Options *conn.AcceptOptions // nil means ServerOptions()
+
+	mu    sync.Mutex
+	conns map[*conn.Conn]struct{}
+	wg    sync.WaitGroup
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	opts := s.Options
+	if opts == nil {
+		opts = ServerOptions()
+	}
+	c, err := conn.Accept(w, r, opts)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	if s.conns == nil {
+		s.conns = make(map[*conn.Conn]struct{})
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
+	defer c.CloseNow()
+	Loop(context.Background(), c)
+}
+
+// Shutdown closes every open connection with 1001 (going away) and waits
+// for them to finish, or for ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	for c := range s.conns {
+		go c.Close(frame.CloseGoingAway, "server shutting down")
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ClientCheck is one message the echo client sends and expects back.
+type ClientCheck struct {
+	Type    conn.MessageType
+	Payload []byte
+}
+
+// DefaultChecks is the set of messages the echo client sends: text and
+// binary, empty to 1 MiB, across every frame length encoding.
+func DefaultChecks() []ClientCheck {
+	var checks []ClientCheck
+	for _, n := range []int{0, 1, 125, 126, 127, 65535, 65536, 1 << 20} {
+		text := make([]byte, n)
+		bin := make([]byte, n)
+		for i := range text {
+			text[i] = "Hello, wörld! "[i%14]
+			bin[i] = byte(i * 31)
+		}
+		// Cut text on a code point boundary.
+		for n > 0 && !frame.ValidUTF8(text) {
+			text[len(text)-1] = '.'
+		}
+		checks = append(checks, ClientCheck{conn.Text, text}, ClientCheck{conn.Binary, bin})
+	}
+	return checks
+}
+
+// RunClient dials url, sends every check, verifies each echo, and closes the
+// connection with 1000. It returns the first mismatch or error.
+func RunClient(ctx context.Context, url string, opts *conn.DialOptions, checks []ClientCheck) error {
+	if opts == nil {
+		opts = ClientOptions()
+	}
+	c, err := conn.Dial(ctx, url, opts)
+	if err != nil {
+		return err
+	}
+	defer c.CloseNow()
+	var buf []byte
+	for i, ch := range checks {
+		if err := c.WriteMessage(ctx, ch.Type, ch.Payload); err != nil {
+			return err
+		}
+		typ, got, err := c.ReadMessage(ctx, buf)
+		if err != nil {
+			return err
+		}
+		if typ != ch.Type || string(got) != string(ch.Payload) {
+			return fmt.Errorf("echo: message %d (%v, %d bytes) came back as %v, %d bytes, different", i, ch.Type, len(ch.Payload), typ, len(got))
+		}
+		buf = got
+	}
+	return c.Close(frame.CloseNormal, "")
+}
