@@ -1,0 +1,44 @@
+// Package deflate compresses and decompresses WebSocket messages for the
+// permessage-deflate extension of RFC 7692, with any negotiated window size
+// and with or without context takeover. It works on bytes: it does no
+// network I/O beyond the payload reader a caller passes, starts no
+// goroutines, and leaves negotiating the extension parameters to the
+// handshake.
+//
+// # Compressing
+//
+// [Compressor] is a DEFLATE (RFC 1951) encoder written for this use, since
+// compress/flate always uses a 32 KiB window and cannot keep a small,
+// cheap context between messages. It never emits a distance longer than
+// 1<<WindowBits, for WindowBits 8 to 15; zlib quietly widens a window of 8
+// bits to 9, this package does not. Each message ends with a sync flush
+// whose 00 00 ff ff is removed (RFC 7692, Section 7.2.1), so with context
+// takeover message k decodes with any inflater fed messages 0 to k-1.
+//
+// Matching is LZ77 over a 4-byte hash: greedy with one probe per position at
+// [LevelFast], hash chains with lazy matching at higher levels. Blocks are
+// dynamic Huffman (codes limited to 15 bits, code length codes to 7), fixed
+// Huffman or stored, whichever is smallest, so incompressible input grows by
+// about 5 bytes per 32 KiB.
+//
+// # Decompressing
+//
+// [Decompressor] wraps compress/flate's reader, bounds the output of each
+// message while inflating (ErrTooLarge), keeps only the negotiated window
+// of output between messages, and rejects data after a final block other
+// than the lone 00 byte of RFC 7692, Section 7.2.3.4.
+//
+// # Memory
+//
+// Between messages a Compressor or Decompressor with context takeover holds
+// its window (at most 32 KiB) and under 100 bytes more; without takeover it
+// holds under 100 bytes. The matcher's tables and buffers (about 460 KiB)
+// and the flate reader with its buffers (about 80 KiB) come from sync.Pools
+// only while a message is being processed. With context takeover the
+// compressor rehashes the window at the start of each message; to keep
+// short messages cheap, levels below 8 hash only the last max(1 KiB, 4×n)
+// to max(4 KiB, 16×n) bytes of the window for a message of n bytes.
+//
+// See the deflatetest package for a strict reference inflater that checks
+// distances against a window.
+package deflate
