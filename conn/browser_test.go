@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,7 +33,9 @@ func TestInteropChromium(t *testing.T) {
 		w.Write(page)
 	})
 	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
-		c, err := Accept(w, r, nil) // same origin: the default policy admits it
+		// Same origin: the default policy admits it. Chromium offers
+		// permessage-deflate on every connection.
+		c, err := Accept(w, r, &AcceptOptions{Compression: &CompressionOptions{}})
 		if err != nil {
 			t.Errorf("Accept: %v", err)
 			return
@@ -55,6 +58,9 @@ func TestInteropChromium(t *testing.T) {
 	defer mu.Unlock()
 	if CloseStatus(serverErr) != 1000 {
 		t.Errorf("server saw %v, want the browser's close 1000", serverErr)
+	}
+	if !strings.HasPrefix(extensions, "permessage-deflate") {
+		t.Errorf("negotiated extensions %q, want permessage-deflate", extensions)
 	}
 	t.Logf("negotiated extensions: %q", extensions)
 }

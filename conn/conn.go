@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wirelevel/ws/deflate"
 	"github.com/wirelevel/ws/frame"
 )
 
@@ -86,6 +87,8 @@ type Conn struct {
 
 	subprotocol string
 	extensions  string
+	rsv         byte // RSV bits the negotiated extensions allow (RSV1 for permessage-deflate)
+	threshold   int  // messages shorter than this go out uncompressed
 
 	// Read side: guarded by readMu (one reader at a time).
 	readMu   chan struct{} // semaphore of size 1
@@ -99,6 +102,9 @@ type Conn struct {
 	msgLen   int64        // payload bytes of the current message so far
 	msgFrags int          // frames in the current message so far
 	utf8     frame.UTF8Validator
+	inflate  bool                  // the current message is compressed
+	decomp   *deflate.Decompressor // nil without permessage-deflate
+	src      payloadSource
 	reader   messageReader
 	ctrl     [frame.MaxControlPayload]byte
 	rstub    [readStubSize]byte
@@ -111,7 +117,8 @@ type Conn struct {
 	wsmall  [frame.MaxHeaderSize + frame.MaxControlPayload + 5]byte
 	wbufs   net.Buffers
 	warr    [2][]byte
-	writer  messageWriter // guarded by msgMu
+	writer  messageWriter       // guarded by msgMu
+	comp    *deflate.Compressor // guarded by msgMu; nil without permessage-deflate
 
 	// Ping waiters and keepalive: guarded by pingMu.
 	pingMu    sync.Mutex

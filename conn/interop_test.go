@@ -22,8 +22,9 @@ import (
 // connection ended.
 type interopServer struct {
 	*httptest.Server
-	mu     sync.Mutex
-	closes []error
+	mu         sync.Mutex
+	closes     []error
+	extensions []string
 }
 
 func newInteropServer(t *testing.T, opts *AcceptOptions) *interopServer {
@@ -34,6 +35,9 @@ func newInteropServer(t *testing.T, opts *AcceptOptions) *interopServer {
 			return
 		}
 		defer c.CloseNow()
+		s.mu.Lock()
+		s.extensions = append(s.extensions, c.Extensions())
+		s.mu.Unlock()
 		ctx := context.Background()
 		var buf []byte
 		for {
@@ -126,16 +130,38 @@ func interopScript(name string) string {
 	return filepath.Join(testpeer.Root(), "conn", "testdata", "interop", name)
 }
 
+// interopModes are the two ways every peer runs: without compression, and
+// with permessage-deflate negotiated.
+var interopModes = []struct {
+	name string
+	opts *CompressionOptions
+}{{"plain", nil}, {"deflate", &CompressionOptions{}}}
+
+func (s *interopServer) checkDeflate(t *testing.T, want bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.extensions {
+		if strings.Contains(e, "permessage-deflate") != want {
+			t.Errorf("server connection negotiated %q, want deflate=%v", e, want)
+		}
+	}
+}
+
 func TestInteropNodeClient(t *testing.T) {
 	if testing.Short() {
 		t.Skip("interop runs in the full test run")
 	}
-	cmd := testpeer.NodeCmd(t, []string{"ws"})
-	s := newInteropServer(t, nil)
-	cmd.Args = append(cmd.Args, interopScript("node_client.js"), wsURL(s.Server, "/node"))
-	runPeerScript(t, cmd, 2*time.Minute)
-	if !s.sawClose(4001, "client-bye") {
-		t.Error("server did not see the client's close 4001 client-bye")
+	for _, mode := range interopModes {
+		t.Run(mode.name, func(t *testing.T) {
+			cmd := testpeer.NodeCmd(t, []string{"ws"})
+			s := newInteropServer(t, &AcceptOptions{Compression: mode.opts})
+			cmd.Args = append(cmd.Args, interopScript("node_client.js"), wsURL(s.Server, "/node"), mode.name)
+			runPeerScript(t, cmd, 2*time.Minute)
+			if !s.sawClose(4001, "client-bye") {
+				t.Error("server did not see the client's close 4001 client-bye")
+			}
+			s.checkDeflate(t, mode.opts != nil)
+		})
 	}
 }
 
@@ -143,12 +169,17 @@ func TestInteropPythonClient(t *testing.T) {
 	if testing.Short() {
 		t.Skip("interop runs in the full test run")
 	}
-	py := testpeer.Python(t)
-	s := newInteropServer(t, nil)
-	cmd := exec.Command(py, interopScript("py_client.py"), wsURL(s.Server, "/python"))
-	runPeerScript(t, cmd, 2*time.Minute)
-	if !s.sawClose(4001, "client-bye") {
-		t.Error("server did not see the client's close 4001 client-bye")
+	for _, mode := range interopModes {
+		t.Run(mode.name, func(t *testing.T) {
+			py := testpeer.Python(t)
+			s := newInteropServer(t, &AcceptOptions{Compression: mode.opts})
+			cmd := exec.Command(py, interopScript("py_client.py"), wsURL(s.Server, "/python"), mode.name)
+			runPeerScript(t, cmd, 2*time.Minute)
+			if !s.sawClose(4001, "client-bye") {
+				t.Error("server did not see the client's close 4001 client-bye")
+			}
+			s.checkDeflate(t, mode.opts != nil)
+		})
 	}
 }
 
@@ -198,15 +229,18 @@ func startPeerServer(t *testing.T, cmd *exec.Cmd) (string, func() string) {
 }
 
 // clientScenarios runs this library's client against a peer echo server.
-func clientScenarios(t *testing.T, url string, output func() string) {
+func clientScenarios(t *testing.T, url string, output func() string, comp *CompressionOptions) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	opts := &DialOptions{Options: Options{ReadLimit: 64 << 20}}
+	opts := &DialOptions{Options: Options{ReadLimit: 64 << 20}, Compression: comp}
 	c, err := Dial(ctx, url, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.CloseNow()
+	if got := strings.Contains(c.Extensions(), "permessage-deflate"); got != (comp != nil) {
+		t.Fatalf("negotiated extensions %q, want deflate=%v", c.Extensions(), comp != nil)
+	}
 	// A reader goroutine delivers messages; control frames are processed
 	// while it reads.
 	msgs := make(chan []byte, 1)
@@ -236,9 +270,12 @@ func clientScenarios(t *testing.T, url string, output func() string) {
 		}
 		return 0, nil
 	}
-	for _, n := range []int{0, 125, 126, 65535, 65536, 16 << 20} {
+	for _, n := range []int{0, 125, 126, 65535, 65536, 100_000, 16 << 20} {
 		for _, typ := range []MessageType{Text, Binary} {
 			msg := pattern(n)
+			if n == 100_000 && typ == Binary {
+				msg = randomBytes(n, 9) // incompressible
+			}
 			if err := c.WriteMessage(ctx, typ, msg); err != nil {
 				t.Fatal(err)
 			}
@@ -267,7 +304,7 @@ func clientScenarios(t *testing.T, url string, output func() string) {
 		}
 	}
 	// And a large message cut into 1000-byte frames by FragmentSize.
-	cf, err := Dial(ctx, url, &DialOptions{Options: Options{FragmentSize: 1000}})
+	cf, err := Dial(ctx, url, &DialOptions{Options: Options{FragmentSize: 1000}, Compression: comp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,16 +359,24 @@ func TestInteropNodeServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("interop runs in the full test run")
 	}
-	cmd := testpeer.NodeCmd(t, []string{"ws"}, interopScript("node_server.js"))
-	url, output := startPeerServer(t, cmd)
-	clientScenarios(t, url, output)
+	for _, mode := range interopModes {
+		t.Run(mode.name, func(t *testing.T) {
+			cmd := testpeer.NodeCmd(t, []string{"ws"}, interopScript("node_server.js"), mode.name)
+			url, output := startPeerServer(t, cmd)
+			clientScenarios(t, url, output, mode.opts)
+		})
+	}
 }
 
 func TestInteropPythonServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("interop runs in the full test run")
 	}
-	py := testpeer.Python(t)
-	url, output := startPeerServer(t, exec.Command(py, "-u", interopScript("py_server.py")))
-	clientScenarios(t, url, output)
+	for _, mode := range interopModes {
+		t.Run(mode.name, func(t *testing.T) {
+			py := testpeer.Python(t)
+			url, output := startPeerServer(t, exec.Command(py, "-u", interopScript("py_server.py"), mode.name))
+			clientScenarios(t, url, output, mode.opts)
+		})
+	}
 }

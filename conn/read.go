@@ -52,6 +52,9 @@ func (c *Conn) readMessageLocked(dst []byte) (MessageType, []byte, error) {
 		return 0, dst, err
 	}
 	typ := MessageType(c.fhdr.Opcode)
+	if c.inflate {
+		return c.inflateMessage(typ, dst)
+	}
 	for {
 		for c.fremain > 0 {
 			if len(dst) == cap(dst) {
@@ -79,6 +82,28 @@ func (c *Conn) readMessageLocked(dst []byte) (MessageType, []byte, error) {
 		}
 	}
 	return typ, dst, c.endMessage()
+}
+
+// inflateMessage reads the rest of a compressed message into dst.
+func (c *Conn) inflateMessage(typ MessageType, dst []byte) (MessageType, []byte, error) {
+	for {
+		if cap(dst)-len(dst) < 512 {
+			dst = slices.Grow(dst, max(len(dst), 4096))
+		}
+		n, err := c.decomp.Read(dst[len(dst):cap(dst)])
+		if n > 0 && typ == Text {
+			if _, verr := c.utf8.Write(dst[len(dst) : len(dst)+n]); verr != nil {
+				return 0, dst, verr
+			}
+		}
+		dst = dst[:len(dst)+n]
+		if err == io.EOF {
+			return typ, dst, c.endMessage()
+		}
+		if err != nil {
+			return 0, dst, c.inflateErr(err)
+		}
+	}
 }
 
 // endMessage finishes a message whose last frame has been read.
@@ -156,6 +181,26 @@ func (r *messageReader) Read(p []byte) (int, error) {
 
 // readMessagePart reads the next bytes of the current message into p.
 func (c *Conn) readMessagePart(p []byte) (int, error) {
+	if c.inflate {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		n, err := c.decomp.Read(p)
+		if n > 0 && c.rstate == stateText {
+			if _, verr := c.utf8.Write(p[:n]); verr != nil {
+				return 0, verr
+			}
+		}
+		switch {
+		case err == io.EOF:
+			if err = c.endMessageEOF(); err == io.EOF && n > 0 {
+				err = nil // report EOF on the next call
+			}
+		case err != nil:
+			err = c.inflateErr(err)
+		}
+		return n, err
+	}
 	for c.fremain == 0 {
 		if c.fhdr.Fin {
 			return 0, c.endMessageEOF()
@@ -218,7 +263,7 @@ func (c *Conn) nextDataFrame() error {
 		if c.keepalive != nil {
 			c.framesRead.Add(1)
 		}
-		if err := frame.Check(h, c.peerRole(), 0); err != nil {
+		if err := frame.Check(h, c.peerRole(), c.rsv); err != nil {
 			return err
 		}
 		c.fhdr, c.fremain, c.fpos = h, h.Length, 0
@@ -240,6 +285,11 @@ func (c *Conn) nextDataFrame() error {
 			}
 			c.msgLen, c.msgFrags = 0, 0
 			c.utf8.Reset()
+			c.inflate = h.Rsv&frame.RSV1 != 0
+			if c.inflate {
+				c.decomp.SetLimit(c.opts.readLimit)
+				c.decomp.Start(&c.src)
+			}
 			c.rstate = stateBinary
 			if h.Opcode == frame.OpText {
 				c.rstate = stateText

@@ -30,15 +30,24 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	}
 	defer unlock(c.msgMu)
 	op := frame.Opcode(typ)
+	var rsv byte
+	if c.comp != nil && len(p) >= c.threshold {
+		// Compress into a pooled buffer; stored blocks bound the size of
+		// incompressible input.
+		pb := getBuf(len(p) + len(p)/512 + 64)
+		defer putBuf(pb)
+		p = c.comp.AppendMessage((*pb)[:0], p)
+		rsv = frame.RSV1
+	}
 	if fs := c.opts.fragmentSize; fs > 0 {
 		for len(p) > fs {
-			if err := c.writeFrame(ctx, false, op, p[:fs]); err != nil {
+			if err := c.writeFrame(ctx, false, op, rsv, p[:fs]); err != nil {
 				return err
 			}
-			p, op = p[fs:], frame.OpContinuation
+			p, op, rsv = p[fs:], frame.OpContinuation, 0
 		}
 	}
-	return c.writeFrame(ctx, true, op, p)
+	return c.writeFrame(ctx, true, op, rsv, p)
 }
 
 // NextWriter starts a data message and returns a writer for its payload; the
@@ -61,6 +70,10 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 	w := &c.writer
 	w.ctx, w.op, w.n = ctx, frame.Opcode(typ), 0
 	w.buf = getBuf(c.opts.writeBufferSize)
+	w.rsv = 0
+	if w.compress = c.comp != nil; w.compress {
+		w.rsv = frame.RSV1
+	}
 	return w, nil
 }
 
@@ -72,8 +85,12 @@ type messageWriter struct {
 	c   *Conn
 	ctx context.Context
 	op  frame.Opcode
+	rsv byte    // RSV bits of the next frame: RSV1 on the first of a compressed message
 	buf *[]byte // nil when no message is open
 	n   int     // payload bytes buffered after the header room
+
+	compress bool    // the message is compressed as it is written
+	cbuf     *[]byte // compressed output waiting for a frame
 }
 
 var errWriterClosed = errors.New("conn: write to a closed message writer")
@@ -82,6 +99,9 @@ var errWriterClosed = errors.New("conn: write to a closed message writer")
 func (w *messageWriter) Write(p []byte) (int, error) {
 	if w.buf == nil {
 		return 0, errWriterClosed
+	}
+	if w.compress {
+		return len(p), w.deflate(p, false)
 	}
 	written := 0
 	for len(p) > 0 {
@@ -105,11 +125,54 @@ func (w *messageWriter) Close() error {
 	if w.buf == nil {
 		return errWriterClosed
 	}
-	err := w.flush(true)
+	var err error
+	if w.compress {
+		err = w.deflate(nil, true)
+	} else {
+		err = w.flush(true)
+	}
 	putBuf(w.buf)
 	w.buf, w.ctx = nil, nil
 	unlock(w.c.msgMu)
 	return err
+}
+
+// deflate compresses p, 64 KiB at a time, and moves the output into the
+// frame buffer, sending a frame whenever it fills; end finishes the
+// compressed stream and sends the last frame.
+func (w *messageWriter) deflate(p []byte, end bool) error {
+	c := w.c
+	if w.cbuf == nil {
+		w.cbuf = getBuf(256 << 10)
+	}
+	for first := true; first || len(p) > 0; first = false {
+		chunk := p[:min(len(p), 64<<10)]
+		p = p[len(chunk):]
+		out := (*w.cbuf)[:0]
+		if end && len(p) == 0 {
+			out = c.comp.AppendEnd(out)
+		} else {
+			out = c.comp.AppendChunk(out, chunk)
+		}
+		for len(out) > 0 {
+			room := (*w.buf)[frame.MaxHeaderSize+w.n:]
+			if len(room) == 0 {
+				if err := w.flush(false); err != nil {
+					return err
+				}
+				continue
+			}
+			k := copy(room, out)
+			w.n += k
+			out = out[k:]
+		}
+	}
+	if !end {
+		return nil
+	}
+	putBuf(w.cbuf)
+	w.cbuf = nil
+	return w.flush(true)
 }
 
 // flush sends the buffered payload as one frame.
@@ -122,6 +185,7 @@ func (w *messageWriter) flush(fin bool) error {
 	err := c.guardWrite(w.ctx, c.opts.writeTimeout, func() error {
 		b := (*w.buf)[:frame.MaxHeaderSize+w.n]
 		h := c.header(fin, w.op, w.n)
+		h.Rsv = w.rsv
 		start := frame.MaxHeaderSize - h.Size()
 		frame.PutHeader(b[start:], h)
 		if h.Masked {
@@ -130,7 +194,7 @@ func (w *messageWriter) flush(fin bool) error {
 		_, err := c.nc.Write(b[start:])
 		return err
 	})
-	w.op, w.n = frame.OpContinuation, 0
+	w.op, w.rsv, w.n = frame.OpContinuation, 0, 0
 	return err
 }
 
@@ -148,13 +212,15 @@ func (c *Conn) header(fin bool, op frame.Opcode, n int) frame.Header {
 }
 
 // writeFrame sends one frame, waiting for other frames to finish first.
-func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, p []byte) error {
+func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, rsv byte, p []byte) error {
 	if err := c.lock(ctx, c.writeMu); err != nil {
 		return err
 	}
 	defer unlock(c.writeMu)
 	return c.guardWrite(ctx, c.opts.writeTimeout, func() error {
-		return c.emitLocked(c.header(fin, op, len(p)), p)
+		h := c.header(fin, op, len(p))
+		h.Rsv = rsv
+		return c.emitLocked(h, p)
 	})
 }
 

@@ -192,6 +192,12 @@ func (d *Decompressor) Read(p []byte) (int, error) {
 	}
 }
 
+// SetLimit changes the limit on decompressed bytes per message (0 means
+// none) for messages started after the call.
+func (d *Decompressor) SetLimit(n int64) {
+	d.limit = max(n, 0)
+}
+
 // Reset drops the context takeover window, any message under way and any
 // sticky error.
 func (d *Decompressor) Reset() {

@@ -1,11 +1,13 @@
 // Node's ws as a CLIENT against a WebSocket echo server under test.
-// Usage: node node_client.js ws://127.0.0.1:PORT/path
+// Usage: node node_client.js ws://127.0.0.1:PORT/path [deflate]
+// With "deflate", permessage-deflate is offered and must be negotiated.
 // Prints one line per scenario ("PASS name" or "FAIL name: why") and exits 0
 // only if every scenario passed. The server must echo every message and obey
 // the text commands "cmd:close:CODE:REASON" and "cmd:ping:PAYLOAD".
 'use strict';
 const WebSocket = require('ws');
 const url = process.argv[2];
+const deflate = process.argv[3] === 'deflate';
 let failed = 0;
 
 function pass(name) { console.log('PASS ' + name); }
@@ -13,7 +15,7 @@ function fail(name, why) { failed++; console.log('FAIL ' + name + ': ' + why); }
 
 function open() {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 64 << 20 });
+    const ws = new WebSocket(url, { perMessageDeflate: deflate ? { threshold: 0 } : false, maxPayload: 64 << 20 });
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
   });
@@ -45,6 +47,19 @@ async function echoCase(ws, n, text) {
 
 async function main() {
   const ws = await open();
+  if (deflate) {
+    if (!String(ws.extensions).includes('permessage-deflate')) fail('deflate negotiated', `extensions ${ws.extensions}`);
+    else pass('deflate negotiated: ' + ws.extensions);
+  }
+  // Incompressible data as well as the patterns below.
+  {
+    const name = 'echo binary 100000 random bytes';
+    const p = require('crypto').randomBytes(100000);
+    const got = next(ws, 'message');
+    ws.send(p, { binary: true });
+    const [data] = await got;
+    if (!Buffer.from(data).equals(p)) fail(name, 'payload differs'); else pass(name);
+  }
   for (const n of [0, 125, 126, 65535, 65536, 16 << 20]) {
     for (const text of [true, false]) await echoCase(ws, n, text);
   }

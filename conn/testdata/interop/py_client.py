@@ -1,14 +1,17 @@
 """Python's websockets as a CLIENT against a WebSocket echo server under test.
 
-Usage: python3 py_client.py ws://127.0.0.1:PORT/path
-Same scenarios and output as node_client.js.
+Usage: python3 py_client.py ws://127.0.0.1:PORT/path [deflate]
+Same scenarios and output as node_client.js; with "deflate",
+permessage-deflate (websockets' default) is offered and must be negotiated.
 """
 import asyncio
+import os
 import sys
 
 import websockets
 
 URL = sys.argv[1]
+DEFLATE = len(sys.argv) > 2 and sys.argv[2] == "deflate"
 failed = 0
 
 
@@ -29,11 +32,23 @@ def payload(n, text):
 
 
 async def connect():
-    return await websockets.connect(URL, compression=None, max_size=None, ping_interval=None)
+    return await websockets.connect(URL, compression="deflate" if DEFLATE else None, max_size=None, ping_interval=None)
 
 
 async def main():
     ws = await connect()
+    if DEFLATE:
+        names = [e.name for e in ws.extensions]
+        if "permessage-deflate" not in names:
+            bad("deflate negotiated", "extensions %r" % names)
+        else:
+            ok("deflate negotiated")
+    rnd = os.urandom(100000)
+    await ws.send(rnd)
+    if await asyncio.wait_for(ws.recv(), 30) != rnd:
+        bad("echo binary 100000 random bytes", "payload differs")
+    else:
+        ok("echo binary 100000 random bytes")
     for n in (0, 125, 126, 65535, 65536, 16 << 20):
         for text in (True, False):
             name = "echo %s %d bytes" % ("text" if text else "binary", n)

@@ -1,14 +1,19 @@
 """Python's websockets as a SERVER for a WebSocket client under test.
 
-Usage: python3 py_server.py   (prints "PORT <n>" once listening on 127.0.0.1)
-Same behaviour as node_server.js.
+Usage: python3 py_server.py [deflate]   (prints "PORT <n>" once listening on 127.0.0.1)
+Same behaviour as node_server.js; with "deflate", permessage-deflate is accepted.
 """
 import asyncio
 
+import sys
+
 import websockets
+
+DEFLATE = len(sys.argv) > 1 and sys.argv[1] == "deflate"
 
 
 async def handler(ws, *_):
+    print("EXTENSIONS %r" % [e.name for e in ws.extensions], flush=True)
     try:
         async for msg in ws:
             if isinstance(msg, str) and msg.startswith("cmd:close:"):
@@ -29,7 +34,7 @@ async def handler(ws, *_):
 
 
 async def main():
-    async with websockets.serve(handler, "127.0.0.1", 0, compression=None, max_size=None, ping_interval=None) as server:
+    async with websockets.serve(handler, "127.0.0.1", 0, compression="deflate" if DEFLATE else None, max_size=None, ping_interval=None) as server:
         port = next(iter(server.sockets)).getsockname()[1]
         print("PORT %d" % port, flush=True)
         await asyncio.Future()
