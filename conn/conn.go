@@ -150,6 +150,12 @@ type Conn struct {
 // message that fits is handled from it directly.
 const readStubSize = 128
 
+// readState is the state of the read side. Idle, text and binary track
+// messages; a data frame is legal only as the state allows (a continuation
+// only inside a message, a new message only when idle). Once we have sent a
+// close frame (closeSent) the read side is closing: messages that still
+// arrive are read and dropped until the peer's close frame moves it to
+// closed, as does any failure.
 type readState uint8
 
 const (

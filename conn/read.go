@@ -42,13 +42,7 @@ func (c *Conn) ReadMessage(ctx context.Context, dst []byte) (MessageType, []byte
 }
 
 func (c *Conn) readMessageLocked(dst []byte) (MessageType, []byte, error) {
-	if c.rstate != stateIdle {
-		// A reader from NextReader was abandoned mid-message: skip the rest.
-		if err := c.discardMessage(); err != nil {
-			return 0, dst, err
-		}
-	}
-	if err := c.nextDataFrame(); err != nil {
+	if err := c.startMessage(); err != nil {
 		return 0, dst, err
 	}
 	typ := MessageType(c.fhdr.Opcode)
@@ -106,6 +100,26 @@ func (c *Conn) inflateMessage(typ MessageType, dst []byte) (MessageType, []byte,
 	}
 }
 
+// startMessage reads up to the first frame of the next message, first
+// skipping what is left of one a NextReader caller abandoned. Once we have
+// sent a close frame (the closing state), data messages are read and
+// dropped: all that is left to receive is the peer's close frame.
+func (c *Conn) startMessage() error {
+	for {
+		if c.rstate == stateText || c.rstate == stateBinary {
+			if err := c.discardMessage(); err != nil {
+				return err
+			}
+		}
+		if err := c.nextDataFrame(); err != nil {
+			return err
+		}
+		if !c.closeSent.Load() {
+			return nil
+		}
+	}
+}
+
 // endMessage finishes a message whose last frame has been read.
 func (c *Conn) endMessage() error {
 	if c.rstate == stateText {
@@ -135,15 +149,7 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 		return 0, nil, c.readErr
 	}
 	stop := c.watchRead(ctx)
-	err := func() error {
-		if c.rstate != stateIdle {
-			if err := c.discardMessage(); err != nil {
-				return err
-			}
-		}
-		return c.nextDataFrame()
-	}()
-	if err = c.endRead(ctx, stop, err); err != nil {
+	if err := c.endRead(ctx, stop, c.startMessage()); err != nil {
 		return 0, nil, err
 	}
 	c.reader.ctx = ctx
