@@ -288,6 +288,7 @@ func (c *Conn) setCompression(p *pmdParams, ext string) {
 		panic("conn: " + err.Error())
 	}
 	c.comp, c.decomp, c.threshold = comp, dec, p.threshold
+	c.compBits, c.compNoCtx, c.compLevel = ownBits, ownNoCtx, level
 	c.rsv = frame.RSV1
 	c.src.c = c
 }

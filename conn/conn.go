@@ -120,6 +120,11 @@ type Conn struct {
 	writer  messageWriter       // guarded by msgMu
 	comp    *deflate.Compressor // guarded by msgMu; nil without permessage-deflate
 
+	// Our compressor's settings, for prepared messages; read-only.
+	compBits  int
+	compNoCtx bool
+	compLevel deflate.Level
+
 	// Ping waiters and keepalive: guarded by pingMu.
 	pingMu    sync.Mutex
 	pings     map[string][]chan struct{}
@@ -141,6 +146,7 @@ type Conn struct {
 	rcvdOnce  bool
 	peerClose *CloseError // the peer's close frame, if one arrived
 	err       error       // terminal error; later calls return it
+	onClose   []func()    // run once the TCP connection is closed
 	doneOnce  sync.Once
 	errSet    atomic.Bool
 }
@@ -370,7 +376,29 @@ func (c *Conn) closeTCP() {
 			delete(c.pings, k)
 		}
 		c.pingMu.Unlock()
+		c.closeMu.Lock()
+		fns := c.onClose
+		c.onClose = nil
+		c.closeMu.Unlock()
+		for _, f := range fns {
+			f()
+		}
 	})
+}
+
+// afterClose arranges for f to run once the TCP connection is closed, or at
+// once if it already is.
+func (c *Conn) afterClose(f func()) {
+	c.closeMu.Lock()
+	select {
+	case <-c.done:
+		c.closeMu.Unlock()
+		f()
+		return
+	default:
+	}
+	c.onClose = append(c.onClose, f)
+	c.closeMu.Unlock()
 }
 
 // markCloseRcvd records the peer's close frame (nil if reading ended without

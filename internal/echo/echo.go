@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
 
 	"github.com/wirelevel/ws/conn"
 	"github.com/wirelevel/ws/frame"
@@ -65,9 +64,7 @@ func Loop(ctx context.Context, c *conn.Conn) error {
 type Server struct {
 	Options *conn.AcceptOptions // nil means ServerOptions()
 
-	mu    sync.Mutex
-	conns map[*conn.Conn]struct{}
-	wg    sync.WaitGroup
+	group conn.Group
 }
 
 // ServeHTTP implements http.Handler.
@@ -80,19 +77,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	s.mu.Lock()
-	if s.conns == nil {
-		s.conns = make(map[*conn.Conn]struct{})
-	}
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		s.wg.Done()
-	}()
+	s.group.Add(c)
 	defer c.CloseNow()
 	Loop(context.Background(), c)
 }
@@ -100,19 +85,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Shutdown closes every open connection with 1001 (going away) and waits
 // for them to finish, or for ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	for c := range s.conns {
-		go c.Close(frame.CloseGoingAway, "server shutting down")
-	}
-	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return s.group.Shutdown(ctx, "server shutting down")
 }
 
 // ClientCheck is one message the echo client sends and expects back.
