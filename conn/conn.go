@@ -264,7 +264,9 @@ func newConn(nc net.Conn, client bool, buffered []byte, opts *Options) *Conn {
 	c.reader.c = c
 	c.writer.c = c
 	if c.opts.pingInterval > 0 {
-		c.keepalive = time.AfterFunc(c.opts.pingInterval, c.keepaliveTick)
+		// Assign the timer before it can fire: the tick reads the field.
+		c.keepalive = time.AfterFunc(time.Duration(1<<63-1), c.keepaliveTick)
+		c.keepalive.Reset(c.opts.pingInterval)
 	}
 	return c
 }
