@@ -79,9 +79,19 @@ func (o *AcceptOptions) handshakeTimeout() time.Duration {
 // through http.ResponseController (so wrapped ResponseWriters work), writes
 // 101 Switching Protocols and returns the Conn. After Accept returns, with
 // or without an error, the handler must not use w.
+//
+// Accept also answers WebSocket requests made over HTTP/2 with extended
+// CONNECT (RFC 8441), with the same options and limits; see the package
+// documentation for how to enable them. Over HTTP/2 the WebSocket is a
+// stream of the HTTP/2 connection that ends when the handler returns, so
+// the handler must keep running (typically in its read loop) until the
+// Conn is done.
 func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &AcceptOptions{}
+	}
+	if isExtendedConnect(r) {
+		return acceptH2(w, r, opts)
 	}
 	srv := opts.server()
 	up, err := srv.CheckHTTP(r)

@@ -167,10 +167,11 @@ func (c *Conn) failRead(err error) error {
 			var buf [frame.MaxControlPayload]byte
 			p := frame.AppendClose(buf[:0], code, closeReason(err))
 			if c.writeControl(frame.OpClose, p) == nil {
-				if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
-					cw.CloseWrite()
+				// Without a half-close the peer would wait for us to
+				// close while we waited for it: close at once instead.
+				if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+					c.drain(time.Now().Add(c.opts.closeTimeout))
 				}
-				c.drain(time.Now().Add(c.opts.closeTimeout))
 			}
 		}
 		c.closeTCP()

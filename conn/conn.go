@@ -87,6 +87,7 @@ type Conn struct {
 
 	subprotocol string
 	extensions  string
+	http2       bool // over an HTTP/2 stream (RFC 8441)
 	rsv         byte // RSV bits the negotiated extensions allow (RSV1 for permessage-deflate)
 	threshold   int  // messages shorter than this go out uncompressed
 

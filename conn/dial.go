@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http2"
+
 	"github.com/wirelevel/ws/handshake"
 )
 
@@ -54,6 +56,18 @@ type DialOptions struct {
 
 	// Compression offers permessage-deflate (RFC 7692). nil means no offer.
 	Compression *CompressionOptions
+
+	// HTTP2 makes Dial try a WebSocket over HTTP/2 first (RFC 8441): an
+	// extended CONNECT stream on an HTTP/2 connection, shared with other
+	// WebSockets dialled through the same HTTP2Transport. If the server does
+	// not speak HTTP/2 or does not advertise extended CONNECT, Dial falls
+	// back to HTTP/1.1.
+	HTTP2 bool
+
+	// HTTP2Transport carries the HTTP/2 connections; see
+	// [NewHTTP2Transport]. nil means a shared default, or a new transport
+	// with TLSConfig if that is set.
+	HTTP2Transport *http2.Transport
 }
 
 // NoProxy is a Proxy function for [DialOptions] that never uses a proxy.
@@ -89,6 +103,15 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
+	if opts.HTTP2 {
+		c, err := dialH2(ctx, u, secure, opts)
+		if !errors.Is(err, errNoExtendedConnect) {
+			if err != nil {
+				return nil, fmt.Errorf("conn: dial %s: %w", rawURL, err)
+			}
+			return c, nil
+		}
+	}
 	addr := hostPort(u, secure)
 	nc, err := dialTransport(ctx, u, addr, secure, opts)
 	if err != nil {

@@ -313,6 +313,33 @@ func (c *Client) Check(resp *Response, key string) (protocol string, exts []Exte
 	if nAccept != 1 || !bytes.Equal(accept, appendAccept(want[:0], trimOWS(key))) {
 		return "", nil, errRespAccept
 	}
+	return c.checkAgreed(proto, nProtocol, exts)
+}
+
+// CheckExtendedConnect checks the response to a WebSocket request made
+// over HTTP/2 with extended CONNECT (RFC 8441): a 2xx status (else a
+// [*StatusError]), and a subprotocol and extensions from among those
+// offered, as [Client.Check] does. There is no accept key over HTTP/2.
+func (c *Client) CheckExtendedConnect(status int, h http.Header) (protocol string, exts []Extension, err error) {
+	if status < 200 || status > 299 {
+		return "", nil, &StatusError{Status: status, Reason: http.StatusText(status), Header: h}
+	}
+	var proto []byte
+	vs := h.Values("Sec-WebSocket-Protocol")
+	if len(vs) == 1 {
+		proto = []byte(trimOWS(vs[0]))
+	}
+	for _, v := range h.Values("Sec-WebSocket-Extensions") {
+		if exts, err = appendExtensions(exts, []byte(v)); err != nil {
+			return "", nil, err
+		}
+	}
+	return c.checkAgreed(proto, len(vs), exts)
+}
+
+// checkAgreed checks that the subprotocol and extensions a server agreed to
+// are among those offered.
+func (c *Client) checkAgreed(proto []byte, nProtocol int, exts []Extension) (protocol string, _ []Extension, err error) {
 	// "If the response includes a |Sec-WebSocket-Protocol| header field
 	// and this header field indicates the use of a subprotocol that was
 	// not present in the client's handshake (the server has indicated a

@@ -149,18 +149,46 @@ func headerID(name []byte) int {
 // holds a name or value other than those of permessage-deflate (RFC 7692)
 // or up.Offers must grow.
 func (s *Server) Check(req *Request, up *Upgrade) error {
+	return s.check(req, up, false)
+}
+
+// check is Check for an HTTP/1.1 upgrade or, with h2, for an HTTP/2
+// extended CONNECT (RFC 8441), which has no Upgrade, Connection or key
+// fields and carries the stream as its body.
+func (s *Server) check(req *Request, up *Upgrade, h2 bool) error {
 	offers := up.Offers[:0]
 	*up = Upgrade{Request: req, Offers: offers}
 
-	// RFC 6455, Section 4.2.1: "An HTTP/1.1 or higher GET request".
-	if string(req.Method) != "GET" {
+	if h2 {
+		// RFC 8441, Section 4: "A new pseudo-header field :protocol MAY be
+		// included on request HEADERS indicating the desired protocol to
+		// be spoken on the tunnel created by CONNECT." Section 5: "The
+		// :protocol pseudo-header field MUST be included in the CONNECT
+		// request, and it MUST have a value of websocket".
+		if string(req.Method) != "CONNECT" {
+			return reject(http.StatusMethodNotAllowed, ErrMethod, "Allow", "CONNECT")
+		}
+		if major, _, ok := parseVersion(req.Proto); !ok || major < 2 {
+			return reject(http.StatusHTTPVersionNotSupported, ErrHTTPVersion)
+		}
+		protocol := ""
+		for _, f := range req.Header {
+			if string(f.Name) == ":protocol" {
+				protocol = string(f.Value)
+			}
+		}
+		if protocol != "websocket" {
+			return reject(http.StatusBadRequest, ErrNotWebSocket)
+		}
+	} else if string(req.Method) != "GET" {
+		// RFC 6455, Section 4.2.1: "An HTTP/1.1 or higher GET request".
 		return reject(http.StatusMethodNotAllowed, ErrMethod, "Allow", "GET")
 	}
 	major, minor, ok := parseVersion(req.Proto)
 	if !ok {
 		return reject(http.StatusBadRequest, malformed("HTTP version"))
 	}
-	if major != 1 || minor < 1 {
+	if !h2 && (major != 1 || minor < 1) {
 		return reject(http.StatusHTTPVersionNotSupported, ErrHTTPVersion)
 	}
 
@@ -217,16 +245,17 @@ func (s *Server) Check(req *Request, up *Upgrade) error {
 	// value "websocket", treated as an ASCII case-insensitive value."
 	// RFC 7231, Section 6.5.15: "The server MUST send an Upgrade header
 	// field in a 426 response to indicate the required protocol(s)".
-	if !upgrade {
+	if !upgrade && !h2 {
 		return reject(http.StatusUpgradeRequired, ErrNotWebSocket, "Upgrade", "websocket")
 	}
 	// RFC 6455, Section 4.2.1: "A |Connection| header field that includes
 	// the token "Upgrade", treated as an ASCII case-insensitive value."
-	if !connection {
+	if !connection && !h2 {
 		return reject(http.StatusBadRequest, errConnection)
 	}
-	// A body would make the bytes after the header block ambiguous.
-	if body {
+	// A body would make the bytes after the header block ambiguous. (Over
+	// HTTP/2 the body is the WebSocket stream.)
+	if body && !h2 {
 		return reject(http.StatusBadRequest, errBody)
 	}
 	// RFC 6455, Section 4.2.2: "If this version does not match a version
@@ -239,10 +268,15 @@ func (s *Server) Check(req *Request, up *Upgrade) error {
 		return reject(http.StatusBadRequest, errVersionDup)
 	}
 	if string(version) != "13" {
+		if h2 {
+			return reject(http.StatusUpgradeRequired, ErrVersion, "Sec-WebSocket-Version", "13")
+		}
 		return reject(http.StatusUpgradeRequired, ErrVersion,
 			"Upgrade", "websocket", "Sec-WebSocket-Version", "13")
 	}
-	if nKey != 1 || !validKey(key) {
+	// RFC 8441, Section 5: "The Sec-WebSocket-Key and Sec-WebSocket-Accept
+	// header fields are not used" over HTTP/2.
+	if !h2 && (nKey != 1 || !validKey(key)) {
 		return reject(http.StatusBadRequest, errKey)
 	}
 	// RFC 6455, Section 10.2: "If the origin indicated is unacceptable to
@@ -276,7 +310,9 @@ func (s *Server) Check(req *Request, up *Upgrade) error {
 		}
 		up.Offers = offers
 	}
-	appendAccept(up.accept[:0], key)
+	if !h2 {
+		appendAccept(up.accept[:0], key)
+	}
 	return nil
 }
 
@@ -286,6 +322,39 @@ func (s *Server) Check(req *Request, up *Upgrade) error {
 // rules, which accept obsolete line folding. HTTP/2 requests fail with 505.
 // A failure is a [*RejectError]; answer it with its ServeHTTP method.
 func (s *Server) CheckHTTP(r *http.Request) (*Upgrade, error) {
+	req, err := s.copyRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	up := new(Upgrade)
+	if err := s.check(req, up, false); err != nil {
+		return nil, err
+	}
+	return up, nil
+}
+
+// CheckExtendedConnect checks a WebSocket request made over HTTP/2 with
+// extended CONNECT (RFC 8441): method CONNECT, :protocol websocket,
+// Sec-WebSocket-Version 13, and the same origin, subprotocol and extension
+// rules as [Server.CheckHTTP]; there is no key. The answer is a 200 with
+// the Upgrade's Protocol and Extensions as Sec-WebSocket-Protocol and
+// Sec-WebSocket-Extensions, written by the caller through net/http. A
+// failure is a [*RejectError].
+func (s *Server) CheckExtendedConnect(r *http.Request) (*Upgrade, error) {
+	req, err := s.copyRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	up := new(Upgrade)
+	if err := s.check(req, up, true); err != nil {
+		return nil, err
+	}
+	return up, nil
+}
+
+// copyRequest copies the request line and header of a request read by
+// net/http into a new [Request], applying s.Limits.
+func (s *Server) copyRequest(r *http.Request) (*Request, error) {
 	target := r.RequestURI
 	if target == "" && r.URL != nil {
 		target = r.URL.RequestURI()
@@ -324,11 +393,7 @@ func (s *Server) CheckHTTP(r *http.Request) (*Upgrade, error) {
 			req.Header = append(req.Header, Field{Name: []byte(k), Value: []byte(trimOWS(v))})
 		}
 	}
-	up := new(Upgrade)
-	if err := s.Check(req, up); err != nil {
-		return nil, err
-	}
-	return up, nil
+	return req, nil
 }
 
 // ReadRequest reads an opening handshake request from c and parses it with
