@@ -1,0 +1,258 @@
+package realtime_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wirelevel/ws/realtime"
+	"github.com/wirelevel/ws/realtime/client"
+	"github.com/wirelevel/ws/realtime/internal/nodepeer"
+)
+
+// TestLoadFigure measures broadcast delivery: N clients of package client
+// in one room, one more client sending "chat" messages that the server
+// relays to the room, for a fixed time. It runs against this package's
+// server and against the official Node socket.io server (npm), on this
+// machine, in the same run, with the same clients. The sender keeps at most
+// loadWindow messages not yet delivered to every member, so queues stay
+// bounded and the figure is the sustained rate.
+//
+//	go test ./realtime/ -run TestLoadFigure -v -count=1
+//
+// REALTIME_LOAD_CLIENTS and REALTIME_LOAD_SECONDS change N (200) and the
+// time per server (5 s); with -short they are 10 and 0.5 s.
+func TestLoadFigure(t *testing.T) {
+	n, dur := 200, 5*time.Second
+	if testing.Short() {
+		n, dur = 10, 500*time.Millisecond
+	}
+	if v, err := strconv.Atoi(os.Getenv("REALTIME_LOAD_CLIENTS")); err == nil && v > 0 {
+		n = min(v, 2000)
+	}
+	if v, err := strconv.ParseFloat(os.Getenv("REALTIME_LOAD_SECONDS"), 64); err == nil && v > 0 {
+		dur = time.Duration(min(v, 60) * float64(time.Second))
+	}
+	t.Run("realtime", func(t *testing.T) {
+		// Like the Node server, ours runs in a process of its own: this
+		// test binary, started again in server mode (see TestMain).
+		srv := startLoadServer(t)
+		defer srv.Stop()
+		r := measure(t, srv, n, dur)
+		t.Logf("LOAD realtime (Go %s):    %s", runtime.Version(), r)
+	})
+	t.Run("node-socket.io", func(t *testing.T) {
+		srv := nodepeer.StartServer(t)
+		defer srv.Stop()
+		r := measure(t, srv, n, dur)
+		t.Logf("LOAD socket.io (Node %s): %s", nodeVersion(), r)
+	})
+}
+
+// loadServerEnv makes the test binary run the load test's server instead
+// of the tests.
+const loadServerEnv = "REALTIME_LOAD_SERVER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(loadServerEnv) == "1" {
+		serveLoad()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// serveLoad runs the chat events on a loopback port, prints LISTENING PORT
+// and serves until stdin closes.
+func serveLoad() {
+	srv := realtime.NewServer(nil)
+	srv.Of("/").OnConnection(func(s *realtime.Socket) {
+		s.On("join", func(e *realtime.Event) {
+			s.Join(e.Args.String(0))
+			e.Ack("joined", e.Args.String(0))
+		})
+		s.On("chat", func(e *realtime.Event) {
+			room := e.Args.String(0)
+			s.To(room).Emit("chat", room, e.Args.String(1), s.ID())
+			if e.WantsAck() {
+				e.Ack()
+			}
+		})
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println("FAIL listen:", err)
+		os.Exit(1)
+	}
+	hs := &http.Server{Handler: srv}
+	go hs.Serve(ln)
+	if path := os.Getenv("REALTIME_LOAD_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
+	fmt.Println("LISTENING", ln.Addr().(*net.TCPAddr).Port)
+	io.Copy(io.Discard, os.Stdin)
+	hs.Close()
+	srv.Close()
+}
+
+// startLoadServer starts this test binary in server mode.
+func startLoadServer(t *testing.T) *nodepeer.Server {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), loadServerEnv+"=1")
+	return nodepeer.StartProcess(t, cmd)
+}
+
+const loadWindow = 32 // messages in flight
+
+type loadResult struct {
+	clients     int
+	connect     time.Duration
+	sent        int64
+	delivered   int64
+	elapsed     time.Duration
+	p50, p99    time.Duration
+	maxLatency  time.Duration
+	undelivered int64
+	cpu         time.Duration // server CPU time while sending, 0 if unknown
+}
+
+func (r loadResult) String() string {
+	rate := float64(r.delivered) / r.elapsed.Seconds()
+	cpu := "server CPU unknown"
+	if r.cpu > 0 && r.delivered > 0 {
+		cpu = fmt.Sprintf("server CPU %.2fs = %.1fµs per delivery", r.cpu.Seconds(), float64(r.cpu)/float64(time.Microsecond)/float64(r.delivered))
+	}
+	return fmt.Sprintf("%d clients: %.0f deliveries/s (%.0f broadcasts/s) over %.1fs, %s, latency p50 %.1fms p99 %.1fms, %d undelivered; %d connections in %v",
+		r.clients, rate, float64(r.sent)/r.elapsed.Seconds(), r.elapsed.Seconds(), cpu,
+		ms(r.p50), ms(r.p99), r.undelivered, r.clients+1, r.connect.Round(time.Millisecond))
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func measure(t *testing.T, srv *nodepeer.Server, n int, dur time.Duration) loadResult {
+	url := srv.URL
+	ctx, cancel := context.WithTimeout(context.Background(), dur+2*time.Minute)
+	defer cancel()
+	var delivered atomic.Int64
+	var mu sync.Mutex
+	var samples []time.Duration // every 8th delivery, at most 1<<20
+	onChat := func(e *client.Event) {
+		k := delivered.Add(1)
+		if k%8 != 0 {
+			return
+		}
+		text := e.Args.String(1)
+		sent, err := strconv.ParseInt(text[:strings.IndexByte(text, ' ')], 10, 64)
+		if err != nil {
+			return
+		}
+		lat := time.Duration(time.Now().UnixNano() - sent)
+		mu.Lock()
+		if len(samples) < 1<<20 {
+			samples = append(samples, lat)
+		}
+		mu.Unlock()
+	}
+	opts := &client.Options{NoReconnect: true}
+	start := time.Now()
+	clients := make([]*client.Client, n+1)
+	var wg sync.WaitGroup
+	errs := make(chan error, n+1)
+	sem := make(chan struct{}, 16)
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			c, err := client.Dial(ctx, url, opts)
+			if err != nil {
+				errs <- err
+				return
+			}
+			clients[i] = c
+			if i == n {
+				return // the sender stays out of the room
+			}
+			c.On("chat", onChat)
+			if _, err := c.EmitWithAck(ctx, "join", "load"); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	defer func() {
+		for _, c := range clients {
+			if c != nil {
+				c.Close()
+			}
+		}
+	}()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("setting up %d clients: %v", n, err)
+	}
+	connect := time.Since(start)
+	sender := clients[n]
+	pad := strings.Repeat("x", 40)
+	var sent int64
+	cpu0, cpuOK := srv.CPU()
+	begin := time.Now()
+	for time.Since(begin) < dur && ctx.Err() == nil {
+		for delivered.Load() < (sent-loadWindow)*int64(n) && time.Since(begin) < dur {
+			time.Sleep(100 * time.Microsecond)
+		}
+		text := strconv.FormatInt(time.Now().UnixNano(), 10) + " " + pad
+		if err := sender.Emit("chat", "load", text); err != nil {
+			t.Fatalf("emit: %v", err)
+		}
+		sent++
+	}
+	want := sent * int64(n)
+	drain := time.Now().Add(10 * time.Second)
+	for delivered.Load() < want && time.Now().Before(drain) {
+		time.Sleep(time.Millisecond)
+	}
+	elapsed := time.Since(begin)
+	got := delivered.Load()
+	cpu1, _ := srv.CPU()
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(samples)
+	r := loadResult{clients: n, connect: connect, sent: sent, delivered: got, elapsed: elapsed, undelivered: want - got}
+	if cpuOK {
+		r.cpu = cpu1 - cpu0
+	}
+	if len(samples) > 0 {
+		r.p50 = samples[len(samples)/2]
+		r.p99 = samples[len(samples)*99/100]
+		r.maxLatency = samples[len(samples)-1]
+	}
+	if r.undelivered != 0 {
+		t.Errorf("%d of %d deliveries missing", r.undelivered, want)
+	}
+	return r
+}
+
+func nodeVersion() string {
+	out, err := nodepeer.Version()
+	if err != nil {
+		return "?"
+	}
+	return out
+}

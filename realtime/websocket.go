@@ -1,0 +1,165 @@
+package realtime
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/wirelevel/ws/conn"
+	"github.com/wirelevel/ws/realtime/engineio"
+)
+
+var probeReply = []byte("3probe")
+
+// readLoop reads the session's WebSocket until it fails or the session
+// closes. It is one of the session's counted goroutines.
+func (ss *session) readLoop(c *conn.Conn) {
+	defer ss.srv.wg.Done()
+	for {
+		typ, b, err := c.ReadMessage(context.Background(), nil)
+		if err != nil {
+			reason := reasonTransportError
+			if conn.CloseStatus(err) != 0 {
+				reason = reasonTransportClose
+			}
+			ss.close(reason, err, false)
+			return
+		}
+		p := engineio.Packet{Type: engineio.Message, Data: b, Binary: true}
+		if typ == conn.Text {
+			if p, err = engineio.ParsePacket(b); err != nil {
+				ss.close(reasonParseError, err, false)
+				return
+			}
+		}
+		if err := ss.onPacket(p); err != nil {
+			if err != errSessionEnded {
+				ss.close(reasonParseError, err, false)
+			}
+			return
+		}
+	}
+}
+
+// writeLoop writes the queue to the WebSocket until the session closes,
+// then closes the connection (after the queue when the session was closed
+// with flush).
+func (ss *session) writeLoop(c *conn.Conn) {
+	defer ss.srv.wg.Done()
+	var spare []wireMsg
+	for {
+		batch, ok := ss.take(spare)
+		if !ok {
+			break
+		}
+		for _, m := range batch {
+			if ss.dropping.Load() {
+				break
+			}
+			typ := conn.Text
+			if m.binary {
+				typ = conn.Binary
+			}
+			if err := c.WriteMessage(context.Background(), typ, m.data); err != nil {
+				ss.close(reasonTransportError, err, false)
+				break
+			}
+		}
+		clear(batch)
+		spare = batch[:0]
+	}
+	ss.mu.Lock()
+	reason := ss.reason
+	ss.mu.Unlock()
+	code := conn.CloseCode(1000)
+	if reason == reasonServerShutdown {
+		code = 1001
+	}
+	c.Close(code, "")
+}
+
+// take waits for queued messages and returns them, swapping in spare as the
+// new queue; ok is false once the session is closed and its queue empty.
+func (ss *session) take(spare []wireMsg) (batch []wireMsg, ok bool) {
+	for {
+		ss.mu.Lock()
+		if len(ss.queue) > 0 {
+			batch = ss.queue
+			ss.queue, ss.queued = spare, 0
+			ss.mu.Unlock()
+			return batch, true
+		}
+		closed := ss.closed
+		ss.mu.Unlock()
+		if closed {
+			return nil, false
+		}
+		<-ss.wsWake
+	}
+}
+
+// serveUpgrade takes a WebSocket for a polling session: it answers the
+// client's "2probe" with "3probe", makes waiting GETs return a noop so the
+// client can pause polling, and on the client's upgrade packet "5" moves the
+// session, with its queue, to the WebSocket. See the Engine.IO protocol,
+// version 4, section "Upgrade".
+func (ss *session) serveUpgrade(w http.ResponseWriter, r *http.Request) {
+	ss.mu.Lock()
+	if ss.closed || ss.transport != polling || ss.upgrading {
+		ss.mu.Unlock()
+		writeError(w, engineio.BadRequest)
+		return
+	}
+	ss.upgrading, ss.probed = true, false
+	ss.srv.wg.Add(1) // this goroutine; readLoop or the failure path ends it
+	ss.mu.Unlock()
+	c, err := conn.Accept(w, r, &ss.srv.accept)
+	if err == nil {
+		if ss.probe(c) {
+			ss.readLoop(c)
+			return
+		}
+		c.CloseNow()
+	}
+	ss.mu.Lock()
+	ss.upgrading, ss.probed = false, false
+	ss.mu.Unlock()
+	ss.wake()
+	ss.srv.wg.Done()
+}
+
+// probe runs the upgrade on c within UpgradeTimeout and reports whether the
+// session moved to it.
+func (ss *session) probe(c *conn.Conn) bool {
+	ctx, cancel := context.WithTimeout(ss.ctx, ss.srv.opts.UpgradeTimeout)
+	defer cancel()
+	for {
+		typ, b, err := c.ReadMessage(ctx, nil)
+		if err != nil || typ != conn.Text {
+			return false
+		}
+		switch string(b) {
+		case "2probe":
+			if err := c.WriteMessage(ctx, conn.Text, probeReply); err != nil {
+				return false
+			}
+			ss.mu.Lock()
+			ss.probed = true
+			ss.mu.Unlock()
+			ss.wake()
+		case "5":
+			ss.mu.Lock()
+			if ss.closed || !ss.probed {
+				ss.mu.Unlock()
+				return false
+			}
+			ss.transport, ss.upgrading = websocket, false
+			ss.srv.wg.Add(1)
+			go ss.writeLoop(c)
+			ss.mu.Unlock()
+			ss.wake()
+			return true
+		default:
+			return false
+		}
+	}
+}
