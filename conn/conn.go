@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/wirelevel/ws/deflate"
@@ -109,7 +110,8 @@ type Conn struct {
 	reader   messageReader
 	ctrl     [frame.MaxControlPayload]byte
 	rstub    [readStubSize]byte
-	readErr  error // first error the reader returned; returned forever after
+	readErr  error      // first error the reader returned; returned forever after
+	raw      *rawReader // non-nil: read straight from the socket
 
 	// Write side: msgMu is held for a whole data message, writeMu for one
 	// frame. wsmall and wbufs are guarded by writeMu.
@@ -118,6 +120,8 @@ type Conn struct {
 	wsmall  [frame.MaxHeaderSize + frame.MaxControlPayload + 5]byte
 	wbufs   net.Buffers
 	warr    [2][]byte
+	wq      *[]byte             // queued frames (QueueMessage), or nil
+	wqn     int                 // bytes queued in wq
 	writer  messageWriter       // guarded by msgMu
 	comp    *deflate.Compressor // guarded by msgMu; nil without permessage-deflate
 
@@ -156,6 +160,15 @@ type Conn struct {
 // while idle goes into it, so an idle Conn holds no pooled buffer; a small
 // message that fits is handled from it directly.
 const readStubSize = 128
+
+// rawReader holds the state of reads through syscall.RawConn.
+type rawReader struct {
+	rc   syscall.RawConn
+	step func(fd uintptr) bool // c.rawReadStep, made once
+	need int                   // bytes the current read needs room for
+	n    int
+	err  error
+}
 
 // readState is the state of the read side. Idle, text and binary track
 // messages; a data frame is legal only as the state allows (a continuation
@@ -256,6 +269,7 @@ func newConn(nc net.Conn, client bool, buffered []byte, opts *Options) *Conn {
 		c.vec = true
 	}
 	c.rbuf = c.rstub[:]
+	c.initRawRead()
 	if len(buffered) > 0 {
 		if len(buffered) > len(c.rstub) {
 			c.borrowReadBuf(len(buffered))

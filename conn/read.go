@@ -259,7 +259,7 @@ func (c *Conn) discardMessage() error {
 // current frame.
 func (c *Conn) nextDataFrame() error {
 	for {
-		if c.rstate == stateIdle && c.rr == c.rw {
+		if c.raw == nil && c.rstate == stateIdle && c.rr == c.rw {
 			c.releaseReadBuf() // nothing in flight: block in the stub
 		}
 		h, err := c.readHeader()
@@ -403,7 +403,16 @@ func (c *Conn) fill(n int) error {
 				c.rr = 0
 			}
 		}
-		m, err := c.nc.Read(c.rbuf[c.rw:])
+		if c.wq != nil {
+			c.flushBeforeRead()
+		}
+		var m int
+		var err error
+		if c.raw != nil {
+			m, err = c.readRaw(n)
+		} else {
+			m, err = c.nc.Read(c.rbuf[c.rw:])
+		}
 		c.rw += m
 		if err != nil {
 			if c.rw-c.rr >= n {

@@ -30,14 +30,9 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	}
 	defer unlock(c.msgMu)
 	op := frame.Opcode(typ)
-	var rsv byte
-	if c.comp != nil && len(p) >= c.threshold {
-		// Compress into a pooled buffer; stored blocks bound the size of
-		// incompressible input.
-		pb := getBuf(len(p) + len(p)/512 + 64)
+	p, rsv, pb := c.deflateMessage(p)
+	if pb != nil {
 		defer putBuf(pb)
-		p = c.comp.AppendMessage((*pb)[:0], p)
-		rsv = frame.RSV1
 	}
 	if fs := c.opts.fragmentSize; fs > 0 {
 		for len(p) > fs {
@@ -48,6 +43,111 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 		}
 	}
 	return c.writeFrame(ctx, true, op, rsv, p)
+}
+
+// deflateMessage compresses p for a message if permessage-deflate is on and
+// p reaches the threshold. It returns the payload to send, its RSV bits, and
+// the pooled buffer holding it (nil if p is returned as is). Called with
+// msgMu held.
+func (c *Conn) deflateMessage(p []byte) ([]byte, byte, *[]byte) {
+	if c.comp == nil || len(p) < c.threshold {
+		return p, 0, nil
+	}
+	// Stored blocks bound the size of incompressible input.
+	pb := getBuf(len(p) + len(p)/512 + 64)
+	return c.comp.AppendMessage((*pb)[:0], p), frame.RSV1, pb
+}
+
+// QueueMessage adds a message to this Conn's write queue instead of sending
+// it at once. Queued messages go out together, in one write, when the queue
+// fills (it holds up to the write buffer size), before any other frame is
+// written, when Flush is called, and at the latest when this Conn's reader
+// next needs to read from the network. A request/response server that
+// answers with QueueMessage from its read loop so sends the replies to all
+// the requests one read returned with a single write; it must call Flush
+// if it stops reading. A message larger than the write buffer is written
+// at once, after the queue. QueueMessage does not fragment.
+func (c *Conn) QueueMessage(typ MessageType, p []byte) error {
+	if typ != Text && typ != Binary {
+		return errBadType
+	}
+	ctx := context.Background()
+	if err := c.lock(ctx, c.msgMu); err != nil {
+		return err
+	}
+	defer unlock(c.msgMu)
+	p, rsv, pb := c.deflateMessage(p)
+	if pb != nil {
+		defer putBuf(pb)
+	}
+	if err := c.lock(ctx, c.writeMu); err != nil {
+		return err
+	}
+	defer unlock(c.writeMu)
+	if err := c.writable(); err != nil {
+		return err
+	}
+	h := c.header(true, frame.Opcode(typ), len(p))
+	h.Rsv = rsv
+	if n := h.Size() + len(p); n > c.opts.writeBufferSize || (c.wq != nil && c.wqn+n > len(*c.wq)) {
+		// Too big to queue, or no room left: emitLocked sends the queue
+		// first, then this frame.
+		return c.guardWrite(ctx, c.opts.writeTimeout, func() error { return c.emitLocked(h, p) })
+	}
+	c.queueLocked(h, p)
+	return nil
+}
+
+// queueLocked appends a frame to the write queue, which has room for it.
+func (c *Conn) queueLocked(h frame.Header, p []byte) {
+	if c.wq == nil {
+		c.wq = getBuf(c.opts.writeBufferSize)
+		c.wqn = 0
+	}
+	b := (*c.wq)[c.wqn:]
+	n := frame.PutHeader(b, h)
+	copy(b[n:], p)
+	if h.Masked {
+		frame.Mask(h.Mask, 0, b[n:n+len(p)])
+	}
+	c.wqn += n + len(p)
+}
+
+// Flush sends the messages in the write queue (see QueueMessage).
+func (c *Conn) Flush(ctx context.Context) error {
+	if err := c.lock(ctx, c.writeMu); err != nil {
+		return err
+	}
+	defer unlock(c.writeMu)
+	if c.wq == nil {
+		return nil
+	}
+	return c.guardWrite(ctx, c.opts.writeTimeout, c.flushQueueLocked)
+}
+
+// flushQueueLocked writes the queue and gives its buffer back.
+func (c *Conn) flushQueueLocked() error {
+	if c.wq == nil {
+		return nil
+	}
+	_, err := c.nc.Write((*c.wq)[:c.wqn])
+	putBuf(c.wq)
+	c.wq, c.wqn = nil, 0
+	return err
+}
+
+// flushBeforeRead sends queued messages before the reader waits for the
+// network, unless a writer is busy (it flushes the queue itself).
+func (c *Conn) flushBeforeRead() {
+	select {
+	case c.writeMu <- struct{}{}:
+	default:
+		return
+	}
+	defer unlock(c.writeMu)
+	if c.wq != nil {
+		c.guardWrite(context.Background(), c.opts.writeTimeout, c.flushQueueLocked)
+	}
 }
 
 // NextWriter starts a data message and returns a writer for its payload; the
@@ -307,6 +407,16 @@ func (c *Conn) guardWriteRaw(ctx context.Context, timeout time.Duration, write f
 // the frame is copied (and masked) through a pooled buffer.
 func (c *Conn) emitLocked(h frame.Header, p []byte) error {
 	hl := h.Size()
+	if c.wq != nil {
+		// Queued messages go first, with this frame if it fits.
+		if c.wqn+hl+len(p) <= len(*c.wq) {
+			c.queueLocked(h, p)
+			return c.flushQueueLocked()
+		}
+		if err := c.flushQueueLocked(); err != nil {
+			return err
+		}
+	}
 	if hl+len(p) <= len(c.wsmall) {
 		frame.PutHeader(c.wsmall[:], h)
 		copy(c.wsmall[hl:], p)
