@@ -1,0 +1,142 @@
+package autobahn
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/wirelevel/ws/handshake"
+)
+
+// RunFuzzingClient runs the spec's cases against each of its testee servers
+// in turn, one TCP connection per case, and returns the results. It prints a
+// progress line per case to opts.Progress. If a TCP connection to a server
+// cannot be established, the server's remaining cases are abandoned (listed
+// in Results.Abandoned) and the run moves on to the next server.
+//
+// RunFuzzingClient does not write reports; call [WriteReports] with
+// spec.OutDir. It returns an error only for a bad spec or a canceled ctx, in
+// which case the results so far are returned too.
+func RunFuzzingClient(ctx context.Context, spec *ClientSpec, opts *Options) (*Results, error) {
+	o := opts.withDefaults()
+	cases := SelectCases(spec.Cases, spec.ExcludeCases)
+	res := &Results{Mode: ModeFuzzingClient, Started: time.Now()}
+	defer func() { res.Finished = time.Now() }()
+	total := len(cases) * len(spec.Servers)
+	done := 0
+	for si := range spec.Servers {
+		srv := &spec.Servers[si]
+		u, err := parseWSURL(srv.URL)
+		if err != nil {
+			return res, err
+		}
+		agent := srv.Agent
+		for i, c := range cases {
+			if err := ctx.Err(); err != nil {
+				return res, err
+			}
+			if agent != "" && ExcludedForAgent(spec.ExcludeAgentCases, agent, c.ID) {
+				total--
+				continue
+			}
+			cr, err := runClientCase(ctx, u, srv, agent, c, o)
+			if err != nil {
+				ab := Abandoned{Agent: agent, URL: srv.URL, Reason: err.Error()}
+				if ab.Agent == "" {
+					ab.Agent = srv.URL
+				}
+				for _, rest := range cases[i:] {
+					ab.Cases = append(ab.Cases, rest.ID)
+				}
+				res.Abandoned = append(res.Abandoned, ab)
+				fmt.Fprintf(o.Progress, "abandoning %d cases of %s: %v\n", len(ab.Cases), srv.URL, err)
+				total -= len(cases) - i
+				break
+			}
+			if agent == "" {
+				// The first handshake named the agent; apply the
+				// agent exclusions from here on.
+				agent = cr.Agent
+				if ExcludedForAgent(spec.ExcludeAgentCases, agent, c.ID) {
+					total--
+					continue
+				}
+			}
+			res.Cases = append(res.Cases, cr)
+			done++
+			fmt.Fprint(o.Progress, progressLine(done, total, cr))
+		}
+	}
+	return res, nil
+}
+
+// errConnect marks a failed TCP connect.
+var errConnect = errors.New("autobahn: cannot connect")
+
+// runClientCase opens a connection for case c, completes the handshake and
+// runs the case. It returns an error only when TCP cannot be established.
+func runClientCase(ctx context.Context, u *wsURL, srv *ServerEntry, agent string, c *Case, o *Options) (*CaseResult, error) {
+	started := time.Now()
+	d := net.Dialer{Timeout: o.OpenHandshakeTimeout}
+	nc, err := d.DialContext(ctx, "tcp", u.addr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errConnect, err)
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	nc.SetDeadline(started.Add(o.OpenHandshakeTimeout))
+	key := handshake.NewKey()
+	ext := ""
+	if c.PMCE != nil {
+		ext = clientOfferHeader(c.PMCE)
+	}
+	req := clientRequest(u, srv, key, ext, o.UserAgent)
+	name := agent
+	fail := func(why string, timeout bool, resp []byte) (*CaseResult, error) {
+		nc.Close()
+		if name == "" {
+			name = "UnknownServer"
+		}
+		return handshakeFailedResult(c, name, ModeFuzzingClient, true, started, why, timeout, string(req), string(resp)), nil
+	}
+	if _, err := nc.Write(req); err != nil {
+		return fail("write request: "+err.Error(), isTimeout(err), nil)
+	}
+	br := bufio.NewReaderSize(nc, 64<<10)
+	raw, err := readHeaderBlock(br)
+	if err != nil {
+		return fail("read response: "+err.Error(), isTimeout(err), raw)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), &http.Request{Method: http.MethodGet})
+	if err != nil {
+		return fail("parse response: "+err.Error(), false, raw)
+	}
+	if name == "" {
+		name = resp.Header.Get("Server")
+	}
+	pm, err := checkServerResponse(resp, key, srv, c.PMCE != nil)
+	if err != nil {
+		return fail(err.Error(), false, raw)
+	}
+	s := &session{
+		nc: nc, br: br, client: true, pmce: pm,
+		agent: name, mode: ModeFuzzingClient,
+		request: string(req), response: string(raw),
+		opened: time.Now(),
+	}
+	if s.agent == "" {
+		s.agent = "UnknownServer"
+	}
+	return runCase(ctx, c, s, o), nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -1,0 +1,35 @@
+// Package autobahn is a conformance harness for WebSocket endpoints that runs
+// the 517 cases of the Autobahn|Testsuite (fuzzingclient and fuzzingserver
+// modes) and writes reports in the suite's layout.
+//
+// Package autobahn does not run the Python suite and ships none of its code,
+// prose or data files: the cases come from the embedded catalogue cases.json
+// (CASES.md, its prose companion, explains them), and the section 12 and 13
+// payloads are generated at run time from a fixed seed.
+//
+// # Model
+//
+// The harness is the fuzzer; the endpoint under test is the testee, which
+// must echo every message and answer pings (see [Case]). Every case runs on
+// its own TCP connection: the fuzzer completes the opening handshake, plays
+// the case's steps, records the messages and pongs it receives, and computes
+// two verdicts when the connection is gone: the headline verdict
+// ([CaseResult.Behavior]) and the close verdict ([CaseResult.BehaviorClose]).
+// DECISIONS.md, next to this file, records how the ambiguities of the
+// catalogue are resolved.
+//
+// # Modes
+//
+// [RunFuzzingClient] connects to testee servers. [FuzzingServer] accepts
+// testee clients that drive the run through /getCaseCount, /runCase and
+// /updateReports, as the suite's own testee clients do; [RunTesteeClient] is
+// such a driver, for plugging a client library into a [FuzzingServer].
+// [WriteReports] writes index.json, index.html and one JSON and one HTML file
+// per case.
+//
+// # Concurrency
+//
+// Cases run one after another. A [FuzzingServer] serialises runCase
+// connections; its other endpoints may be used concurrently. [Results] is
+// not safe for concurrent use while a run is adding to it.
+package autobahn

@@ -1,0 +1,95 @@
+package autobahn
+
+import (
+	"io"
+	"time"
+)
+
+// Options tunes a run. The zero value (or a nil *Options) gives the suite's
+// timings; tests may shorten the close timeouts to run broken testees fast.
+type Options struct {
+	// OpenHandshakeTimeout bounds the opening handshake. Default 5 s.
+	OpenHandshakeTimeout time.Duration
+	// CloseHandshakeTimeout is how long the fuzzer waits for the testee's
+	// close frame after sending its own before it drops TCP. Default 1 s.
+	CloseHandshakeTimeout time.Duration
+	// ServerDropTimeout is how long a client-mode fuzzer waits, after the
+	// closing handshake it started, for the testee server to close TCP.
+	// Default 1 s.
+	ServerDropTimeout time.Duration
+	// SafetyMargin is added to a case's own time budget (pauses, its kill
+	// or close timer and the close timeouts) to form its safety timeout:
+	// if TCP still exists then, the fuzzer drops it and fails the case.
+	// Default 10 s.
+	SafetyMargin time.Duration
+	// MaxCaseDuration, if positive, caps the safety timeout of every case.
+	MaxCaseDuration time.Duration
+	// ChopPause is the pause after each piece of a chopped or sync write.
+	// Default 10 µs.
+	ChopPause time.Duration
+	// MaxMessageSize bounds a message from the testee, after
+	// decompression. Default 64 MiB.
+	MaxMessageSize int64
+	// WireLogLimit is how many frames per direction a case's wire log
+	// keeps. Default 200.
+	WireLogLimit int
+	// Progress, if set, receives one line per finished case.
+	Progress io.Writer
+	// UserAgent is the client-mode fuzzer's User-Agent.
+	UserAgent string
+	// ServerName is the server-mode fuzzer's Server header.
+	ServerName string
+}
+
+// Version names the harness in the User-Agent and Server headers.
+const Version = "wirelevel-autobahn/1"
+
+func (o *Options) withDefaults() *Options {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&r.OpenHandshakeTimeout, 5*time.Second)
+	def(&r.CloseHandshakeTimeout, time.Second)
+	def(&r.ServerDropTimeout, time.Second)
+	def(&r.SafetyMargin, 10*time.Second)
+	def(&r.ChopPause, 10*time.Microsecond)
+	if r.MaxMessageSize <= 0 {
+		r.MaxMessageSize = 64 << 20
+	}
+	if r.WireLogLimit <= 0 {
+		r.WireLogLimit = 200
+	}
+	if r.Progress == nil {
+		r.Progress = io.Discard
+	}
+	if r.UserAgent == "" {
+		r.UserAgent = Version
+	}
+	if r.ServerName == "" {
+		r.ServerName = Version
+	}
+	return &r
+}
+
+// safetyTimeout is the longest a case may run: its pauses and timer, the
+// close timeouts and the margin.
+func (o *Options) safetyTimeout(c *Case) time.Duration {
+	secs := 0.0
+	for _, s := range c.Steps {
+		switch s.Do {
+		case StepPause, StepKillAfter, StepCloseAfter:
+			secs += s.Seconds
+		}
+	}
+	d := time.Duration(secs*float64(time.Second)) + o.CloseHandshakeTimeout + o.ServerDropTimeout + o.SafetyMargin
+	if o.MaxCaseDuration > 0 && d > o.MaxCaseDuration {
+		d = o.MaxCaseDuration
+	}
+	return d
+}

@@ -1,0 +1,152 @@
+package autobahn
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/wirelevel/ws/frame"
+)
+
+// TestFragment checks the suite's fragmentation loop (CASES.md, Section A.4),
+// including the extra empty final frame when the length is a multiple of
+// the fragment size.
+func TestFragment(t *testing.T) {
+	tests := []struct {
+		name      string
+		n, size   int
+		frames    int
+		lastSize  int
+		firstSize int
+	}{
+		{"29 bytes by 1 (6.2.3)", 29, 1, 30, 0, 1},
+		{"11 bytes by 1 (6.2.4)", 11, 1, 12, 0, 1},
+		{"20 bytes by 1 (6.3.2)", 20, 1, 21, 0, 1},
+		{"64 KiB by 1300 (10.1.1)", 65536, 1300, 51, 536, 1300},
+		{"4 MiB by 64 (9.3.1)", 4 << 20, 64, 65537, 0, 64},
+		{"4 MiB by 1 MiB (9.3.8)", 4 << 20, 1 << 20, 5, 0, 1 << 20},
+		{"4 MiB by 4 MiB (9.3.9)", 4 << 20, 4 << 20, 1, 4 << 20, 4 << 20},
+		{"shorter than the size", 10, 64, 1, 10, 10},
+		{"empty", 0, 64, 1, 0, 0},
+		{"no fragmentation", 100, 0, 1, 100, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := fragment(tt.n, tt.size)
+			if got := len(b) - 1; got != tt.frames {
+				t.Fatalf("fragment(%d, %d) gives %d frames, want %d", tt.n, tt.size, got, tt.frames)
+			}
+			if b[0] != 0 || b[len(b)-1] != tt.n || !slices.IsSorted(b) {
+				t.Errorf("fragment(%d, %d) bounds %v… do not cover the payload", tt.n, tt.size, b[:min(5, len(b))])
+			}
+			if got := b[len(b)-1] - b[len(b)-2]; got != tt.lastSize {
+				t.Errorf("last frame has %d bytes, want %d", got, tt.lastSize)
+			}
+			if got := b[1] - b[0]; got != tt.firstSize {
+				t.Errorf("first frame has %d bytes, want %d", got, tt.firstSize)
+			}
+		})
+	}
+}
+
+// pipeRunner returns a runner writing to one end of a TCP loopback pair and
+// a reader on the other end.
+func pipeRunner(t *testing.T, client bool) (*runner, *bufio.Reader) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	a, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := newWireLog(time.Now(), 1000)
+	r := &runner{s: &session{nc: a, client: client}, log: log, w: newWireWriter(a, log, 10*time.Microsecond)}
+	t.Cleanup(func() {
+		a.Close()
+		b.Close()
+		r.w.stop()
+	})
+	return r, bufio.NewReader(b)
+}
+
+func readFrames(t *testing.T, br *bufio.Reader, n int) ([]frame.Header, [][]byte) {
+	t.Helper()
+	var hs []frame.Header
+	var ps [][]byte
+	var hb [frame.MaxHeaderSize]byte
+	for range n {
+		h, err := frame.ReadHeader(br, &hb)
+		if err != nil {
+			t.Fatalf("ReadHeader: %v", err)
+		}
+		p := make([]byte, h.Length)
+		if _, err := io.ReadFull(br, p); err != nil {
+			t.Fatal(err)
+		}
+		if h.Masked {
+			frame.Mask(h.Mask, 0, p)
+		}
+		hs, ps = append(hs, h), append(ps, p)
+	}
+	return hs, ps
+}
+
+// TestSendMessageFrames checks the frames of a fragmented message on the
+// wire, as a client (masked, fresh keys) and as a server, and RSV1 on the
+// first frame only for a compressed message.
+func TestSendMessageFrames(t *testing.T) {
+	for _, client := range []bool{true, false} {
+		r, br := pipeRunner(t, client)
+		payload := []byte("Hello-µ@ßöäüàá-UTF-8!!")
+		r.sendMessage(frame.OpText, payload, 1, frame.RSV1)
+		hs, ps := readFrames(t, br, len(payload)+1)
+		var got []byte
+		keys := map[[4]byte]bool{}
+		for i, h := range hs {
+			wantOp, wantRsv := frame.OpContinuation, byte(0)
+			if i == 0 {
+				wantOp, wantRsv = frame.OpText, frame.RSV1
+			}
+			if h.Opcode != wantOp || h.Rsv != wantRsv || h.Fin != (i == len(hs)-1) || h.Masked != client {
+				t.Errorf("client=%v frame %d: %+v", client, i, h)
+			}
+			keys[h.Mask] = true
+			got = append(got, ps[i]...)
+		}
+		if len(ps[len(ps)-1]) != 0 {
+			t.Errorf("last frame has %d bytes, want an empty final frame", len(ps[len(ps)-1]))
+		}
+		if !bytes.Equal(got, payload) {
+			t.Errorf("client=%v: reassembled %q", client, got)
+		}
+		if client && len(keys) < len(hs)/2 {
+			t.Errorf("only %d distinct masking keys for %d frames", len(keys), len(hs))
+		}
+	}
+}
+
+// TestChoppedWrite checks that a chopped frame arrives intact, in pieces.
+func TestChoppedWrite(t *testing.T) {
+	r, br := pipeRunner(t, true)
+	payload := bytes.Repeat([]byte{0xfe}, 125)
+	r.sendFrame(frame.OpPing, true, 0, payload, 1, false, "")
+	hs, ps := readFrames(t, br, 1)
+	if hs[0].Opcode != frame.OpPing || !bytes.Equal(ps[0], payload) {
+		t.Errorf("chopped ping arrived as %+v % x", hs[0], ps[0][:8])
+	}
+	frames, stats := r.log.snapshot()
+	if len(frames) != 1 || frames[0].Note == "" || stats.TxFrames["9"] != 1 {
+		t.Errorf("wire log %+v %+v", frames, stats)
+	}
+}
