@@ -93,8 +93,17 @@ func (v *UTF8Validator) Write(p []byte) (int, error) {
 		return 0, ErrInvalidUTF8
 	}
 	i := 0
+	bulkEnd := 0 // after utf8Bulk finds a fault, the DFA alone runs up to here
 	for i < len(p) {
 		if s == utf8Accept {
+			// At a code point boundary, text goes to the bulk validator if the
+			// build has one (utf8_amd64.go): a long run at once, a short one
+			// from its first multi-byte sequence, below. It only says whether
+			// the run is valid; if not, the DFA rescans the run to find the
+			// first invalid byte.
+			if len(p)-i >= utf8BulkMin && i >= bulkEnd {
+				i, bulkEnd = utf8BulkAt(p, i)
+			}
 			// ASCII fast path, 32 then 8 bytes at a time.
 			for len(p)-i >= 32 {
 				q := p[i : i+32]
@@ -114,6 +123,10 @@ func (v *UTF8Validator) Write(p []byte) (int, error) {
 			if i == len(p) {
 				break
 			}
+			if len(p)-i >= utf8BulkShort && i >= bulkEnd {
+				i, bulkEnd = utf8BulkAt(p, i)
+				continue
+			}
 		}
 		s = utf8Table[p[i]] >> (s & 63) & 63
 		if s == utf8Reject {
@@ -124,6 +137,18 @@ func (v *UTF8Validator) Write(p []byte) (int, error) {
 	}
 	v.state = s
 	return len(p), nil
+}
+
+// utf8BulkAt runs utf8Bulk on p[i:] and returns the index at which the DFA
+// resumes, and the index up to which it must run alone: if utf8Bulk found a
+// fault, the DFA rescans the run it checked rather than asking again at every
+// code point.
+func utf8BulkAt(p []byte, i int) (next, bulkEnd int) {
+	n, ok := utf8Bulk(p[i:])
+	if ok {
+		return i + n, i + n
+	}
+	return i, i + n
 }
 
 // Complete reports whether the text so far is valid and ends on a code point
