@@ -11,20 +11,21 @@ import (
 // compressor honours any negotiated window (8 to 15 bits) natively, and its
 // decompressor bounds the output while inflating.
 
-// deflater compresses the fuzzer's messages for one connection, at zlib's
-// default level as the original suite does, keeping the history between
-// messages unless no context takeover applies to the fuzzer's direction.
+// deflater compresses the fuzzer's messages for one connection, at the
+// level of Options.CompressionLevel (zlib's default, 6, as the original
+// suite, unless set), keeping the history between messages unless no
+// context takeover applies to the fuzzer's direction.
 type deflater struct {
 	c   *deflate.Compressor
 	out []byte
 }
 
-func newDeflater(bits int, noContext bool) *deflater {
+func newDeflater(bits int, noContext bool, level int) *deflater {
 	if bits < 8 || bits > 15 {
 		bits = 15
 	}
 	c, err := deflate.NewCompressor(deflate.CompressorOptions{
-		Level:             deflate.LevelDefault,
+		Level:             deflate.Level(level),
 		WindowBits:        bits,
 		NoContextTakeover: noContext,
 	})

@@ -30,6 +30,11 @@ type Options struct {
 	// MaxMessageSize bounds a message from the testee, after
 	// decompression. Default 64 MiB.
 	MaxMessageSize int64
+	// CompressionLevel is the DEFLATE level (1-9) the fuzzer compresses its
+	// section 12/13 messages with. 0 means 6, zlib's default, as the
+	// original suite uses. The level does not change any verdict, only the
+	// ratio and the time a run takes.
+	CompressionLevel int
 	// WireLogLimit is how many frames per direction a case's wire log
 	// keeps. Default 200.
 	WireLogLimit int
@@ -59,6 +64,9 @@ func (o *Options) withDefaults() *Options {
 	def(&r.ServerDropTimeout, time.Second)
 	def(&r.SafetyMargin, 10*time.Second)
 	def(&r.ChopPause, 10*time.Microsecond)
+	if r.CompressionLevel < 1 || r.CompressionLevel > 9 {
+		r.CompressionLevel = 6
+	}
 	if r.MaxMessageSize <= 0 {
 		r.MaxMessageSize = 64 << 20
 	}

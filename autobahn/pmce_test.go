@@ -158,7 +158,7 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 	for _, bits := range []int{8, 9, 12, 15} {
 		for _, noCtx := range []bool{false, true} {
-			d := newDeflater(bits, noCtx)
+			d := newDeflater(bits, noCtx, 6)
 			var f inflater
 			for k := range 30 {
 				msg := ds.Message(k, 64+k*97)
@@ -180,7 +180,7 @@ func TestCodecRoundTrip(t *testing.T) {
 	if _, err := f.inflate([]byte{0xff, 0xff, 0xff}, 100); err == nil {
 		t.Error("inflate of garbage succeeded")
 	}
-	d := newDeflater(15, false)
+	d := newDeflater(15, false, 6)
 	if _, err := (&inflater{}).inflate(d.compress(make([]byte, 1000)), 999); err != errInflateTooBig {
 		t.Errorf("inflate over the limit: %v, want errInflateTooBig", err)
 	}
@@ -196,7 +196,7 @@ func TestDeflaterWindow(t *testing.T) {
 	}
 	for _, bits := range []int{8, 9, 10, 15} {
 		for _, noCtx := range []bool{false, true} {
-			d := newDeflater(bits, noCtx)
+			d := newDeflater(bits, noCtx, 6)
 			ref := &deflatetest.Inflater{Window: 1 << bits, Takeover: !noCtx}
 			for k := range 20 {
 				msg := ds.Message(k, 3000)

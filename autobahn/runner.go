@@ -503,7 +503,7 @@ func (r *runner) startCompressed() {
 	}
 	r.ds = ds
 	bits, noContext := r.s.pmce.fuzzerWindow(r.s.client)
-	r.defl = newDeflater(bits, noContext)
+	r.defl = newDeflater(bits, noContext, r.o.CompressionLevel)
 	r.sendCompressed()
 }
 
