@@ -154,10 +154,10 @@ type streamHalfCloser struct{ *streamConn }
 func (s streamHalfCloser) CloseWrite() error { return s.closeWrite() }
 
 // NewHTTP2Transport returns a transport for [DialOptions.HTTP2Transport]:
-// HTTP/2 over TLS with cfg (nil means the defaults), and unencrypted HTTP/2
-// with prior knowledge for ws:// URLs. WebSockets dialled through the same
-// transport share its connections: several streams on one TCP connection.
-// It connects directly, without a proxy.
+// HTTP/2 over TLS with cfg (nil means the defaults). WebSockets dialled
+// through the same transport share its connections: several streams on one
+// TCP connection. It connects directly, without a proxy. ws:// URLs use
+// unencrypted HTTP/2 with prior knowledge through a transport of their own.
 //
 // The client side of RFC 8441 needs golang.org/x/net/http2: net/http's own
 // Transport refuses the :protocol pseudo-header in Go 1.26.
@@ -172,8 +172,8 @@ func NewHTTP2Transport(cfg *tls.Config) *http2.Transport {
 		DialTLSContext: func(ctx context.Context, network, addr string, cfg *tls.Config) (net.Conn, error) {
 			var d net.Dialer
 			nc, err := d.DialContext(ctx, network, addr)
-			if err != nil || cfg == nil {
-				return nc, err // cfg is nil for unencrypted HTTP/2
+			if err != nil {
+				return nil, err
 			}
 			tc := tls.Client(nc, cfg)
 			if err := tc.HandshakeContext(ctx); err != nil {
@@ -185,7 +185,18 @@ func NewHTTP2Transport(cfg *tls.Config) *http2.Transport {
 	}
 }
 
-var defaultH2 = sync.OnceValue(func() *http2.Transport { return NewHTTP2Transport(nil) })
+var (
+	defaultH2  = sync.OnceValue(func() *http2.Transport { return NewHTTP2Transport(nil) })
+	defaultH2C = sync.OnceValue(func() *http2.Transport {
+		return &http2.Transport{
+			AllowHTTP: true,
+			DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, network, addr)
+			},
+		}
+	})
+)
 
 // errNoExtendedConnect means the server cannot take a WebSocket over
 // HTTP/2, and Dial falls back to HTTP/1.1.
@@ -194,12 +205,14 @@ var errNoExtendedConnect = errors.New("conn: server does not offer WebSockets ov
 // dialH2 opens a WebSocket as an extended CONNECT stream.
 func dialH2(ctx context.Context, u *url.URL, secure bool, opts *DialOptions) (*Conn, error) {
 	t := opts.HTTP2Transport
-	if t == nil {
-		if opts.TLSConfig != nil {
-			t = NewHTTP2Transport(opts.TLSConfig)
-		} else {
-			t = defaultH2()
-		}
+	switch {
+	case t != nil:
+	case !secure:
+		t = defaultH2C()
+	case opts.TLSConfig != nil:
+		t = NewHTTP2Transport(opts.TLSConfig)
+	default:
+		t = defaultH2()
 	}
 	hc := handshake.Client{Host: u.Host, Origin: opts.Origin, Protocols: opts.Subprotocols, Extensions: offerClient(opts.Compression), Header: opts.Header}
 	// Let the handshake package vet the fields, as for HTTP/1.1.

@@ -13,7 +13,7 @@ var ours = &Lib{
 	Name:    "ours",
 	Default: true,
 	Module:  "github.com/wirelevel/ws (this tree)",
-	API:     "conn.Accept; ReadMessage into a reused buffer, WriteMessage; broadcast with PreparedMessage and Group.Broadcast",
+	API:     "conn.Accept; ReadMessage into a reused buffer, QueueMessage (replies go out in one write when the next read would wait); broadcast with PreparedMessage and Group.Broadcast",
 	UTF8:    true,
 	Deflate: []string{"ctx", "noctx"},
 	newServer: func() *Server {
@@ -100,7 +100,7 @@ func oursEcho(c *conn.Conn) {
 			return
 		}
 		buf = p
-		if err := c.WriteMessage(ctx, typ, p); err != nil {
+		if err := c.QueueMessage(typ, p); err != nil {
 			return
 		}
 	}

@@ -38,7 +38,9 @@ func ClientOptions() *conn.DialOptions {
 }
 
 // Loop echoes every message c receives, text as text and binary as binary,
-// until reading fails, and returns that error.
+// until reading fails, and returns that error. Echoes are queued
+// (QueueMessage), so the replies to everything one read returned leave in
+// one write, before the reader waits for more.
 func Loop(ctx context.Context, c *conn.Conn) error {
 	var buf []byte
 	for {
@@ -46,7 +48,7 @@ func Loop(ctx context.Context, c *conn.Conn) error {
 		if err != nil {
 			return err
 		}
-		if err := c.WriteMessage(ctx, typ, msg); err != nil {
+		if err := c.QueueMessage(typ, msg); err != nil {
 			// A write can fail because the peer's close arrived meanwhile;
 			// the next read reports how the connection ended.
 			continue
@@ -115,29 +117,50 @@ func DefaultChecks() []ClientCheck {
 }
 
 // RunClient dials url, sends every check, verifies each echo, and closes the
-// connection with 1000. It returns the first mismatch or error.
-func RunClient(ctx context.Context, url string, opts *conn.DialOptions, checks []ClientCheck) error {
+// connection with 1000. It returns the protocol it ran over ("HTTP/1.1" or
+// "HTTP/2") and the first mismatch or error.
+func RunClient(ctx context.Context, url string, opts *conn.DialOptions, checks []ClientCheck) (string, error) {
 	if opts == nil {
 		opts = ClientOptions()
 	}
 	c, err := conn.Dial(ctx, url, opts)
 	if err != nil {
-		return err
+		return "", err
+	}
+	proto := "HTTP/1.1"
+	if c.HTTP2() {
+		proto = "HTTP/2"
 	}
 	defer c.CloseNow()
 	var buf []byte
 	for i, ch := range checks {
 		if err := c.WriteMessage(ctx, ch.Type, ch.Payload); err != nil {
-			return err
+			return proto, err
 		}
 		typ, got, err := c.ReadMessage(ctx, buf)
 		if err != nil {
-			return err
+			return proto, err
 		}
 		if typ != ch.Type || string(got) != string(ch.Payload) {
-			return fmt.Errorf("echo: message %d (%v, %d bytes) came back as %v, %d bytes, different", i, ch.Type, len(ch.Payload), typ, len(got))
+			return proto, fmt.Errorf("echo: message %d (%v, %d bytes) came back as %v, %d bytes, different", i, ch.Type, len(ch.Payload), typ, len(got))
 		}
 		buf = got
 	}
-	return c.Close(frame.CloseNormal, "")
+	return proto, c.Close(frame.CloseNormal, "")
+}
+
+// TesteeClient is the Autobahn testee-client callback for this library's
+// client: it dials url with ClientOptions and echoes until the fuzzing
+// server ends the case.
+func TesteeClient(ctx context.Context, url string) error {
+	c, err := conn.Dial(ctx, url, ClientOptions())
+	if err != nil {
+		return err
+	}
+	defer c.CloseNow()
+	err = Loop(ctx, c)
+	if conn.CloseStatus(err) != 0 {
+		return nil // the case ended with a closing handshake or a drop
+	}
+	return err
 }

@@ -10,6 +10,7 @@ const [pageURL, exe, userDataDir, ...flags] = process.argv.slice(2);
     executablePath: exe,
     headless: true,
     args: flags.filter((f) => f !== '--headless'),
+    ignoreHTTPSErrors: true, // the tests' HTTPS servers use self-signed certificates
   });
   let code = 1;
   try {

@@ -1,0 +1,128 @@
+// Package selftest runs the conformance suite (package autobahn) against
+// this library's own echo server and testee client, in-process, as
+// `wstest` with no flags does and as CI gates on.
+package selftest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/wirelevel/ws/autobahn"
+	"github.com/wirelevel/ws/internal/echo"
+)
+
+// Agent names in the reports.
+const (
+	ServerAgent = "wirelevel-server"
+	ClientAgent = "wirelevel-client"
+)
+
+// DefaultCases is what wstest runs with no flags and what CI gates on:
+// every case of 1.*-10.*, and the 12.*/13.* cases whose messages are at
+// most 16 KiB (rows 1-7, 11 and 12 of each subsection). The other 12/13
+// rows echo 1,000 messages of 32 KiB to 128 KiB through compression each
+// way and take about 20 minutes more on two cores; -cases '*' runs them.
+var DefaultCases = []string{"1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "9.*", "10.*",
+	"12.*.1", "12.*.2", "12.*.3", "12.*.4", "12.*.5", "12.*.6", "12.*.7", "12.*.11", "12.*.12",
+	"13.*.1", "13.*.2", "13.*.3", "13.*.4", "13.*.5", "13.*.6", "13.*.7", "13.*.11", "13.*.12"}
+
+// Config selects what to run.
+type Config struct {
+	Cases, Exclude []string // case patterns; nil Cases means DefaultCases
+	Options        *autobahn.Options
+	Progress       io.Writer // a line per case, or nil
+	SkipServer     bool
+	SkipClient     bool
+}
+
+// Run runs the selected cases against the echo server (fuzzingclient mode)
+// and with the testee client (fuzzingserver mode), both on 127.0.0.1, and
+// returns their results (nil for a side that was skipped).
+func Run(ctx context.Context, cfg Config) (server, client *autobahn.Results, err error) {
+	cases := cfg.Cases
+	if cases == nil {
+		cases = DefaultCases
+	}
+	if !cfg.SkipServer {
+		if server, err = runServer(ctx, cfg, cases); err != nil {
+			return nil, nil, err
+		}
+	}
+	if !cfg.SkipClient {
+		if client, err = runClient(ctx, cfg, cases); err != nil {
+			return server, nil, err
+		}
+	}
+	return server, client, nil
+}
+
+// runServer tests the echo server: the harness is the client.
+func runServer(ctx context.Context, cfg Config, cases []string) (*autobahn.Results, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	es := &echo.Server{}
+	hs := &http.Server{Handler: es, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	defer func() {
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hs.Shutdown(shutdown)
+		es.Shutdown(shutdown)
+	}()
+	spec := &autobahn.ClientSpec{
+		Servers:      []autobahn.ServerEntry{{Agent: ServerAgent, URL: "ws://" + ln.Addr().String() + "/"}},
+		Cases:        cases,
+		ExcludeCases: cfg.Exclude,
+	}
+	return autobahn.RunFuzzingClient(ctx, spec, withProgress(cfg.Options, cfg.Progress, "server"))
+}
+
+// runClient tests the testee client: the harness is the server.
+func runClient(ctx context.Context, cfg Config, cases []string) (*autobahn.Results, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	spec := &autobahn.ServerSpec{URL: "ws://" + ln.Addr().String(), Cases: cases, ExcludeCases: cfg.Exclude}
+	fs, err := autobahn.NewFuzzingServer(spec, withProgress(cfg.Options, cfg.Progress, "client"))
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	go fs.Serve(ln)
+	defer fs.Close()
+	if _, err := autobahn.RunTesteeClient(ctx, "ws://"+ln.Addr().String(), ClientAgent, echo.TesteeClient, nil); err != nil {
+		return nil, fmt.Errorf("selftest: testee client: %w", err)
+	}
+	return fs.Results(), nil
+}
+
+func withProgress(o *autobahn.Options, w io.Writer, side string) *autobahn.Options {
+	var r autobahn.Options
+	if o != nil {
+		r = *o
+	}
+	if w != nil {
+		r.Progress = prefixWriter{w, side + " "}
+	}
+	return &r
+}
+
+// prefixWriter prefixes each progress line.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+}
+
+func (p prefixWriter) Write(b []byte) (int, error) {
+	if _, err := io.WriteString(p.w, p.prefix); err != nil {
+		return 0, err
+	}
+	return p.w.Write(b)
+}
