@@ -65,6 +65,24 @@ func acceptH2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Con
 		h.Set("Sec-WebSocket-Extensions", up.Extensions)
 	}
 	w.WriteHeader(http.StatusOK)
+	sc, err := HTTP2ServerStream(w, r)
+	if err != nil {
+		return nil, err
+	}
+	c := Server(sc, nil, &opts.Options)
+	c.subprotocol = up.Protocol
+	c.setCompression(pmd, up.Extensions)
+	c.http2 = true
+	return c, nil
+}
+
+// HTTP2ServerStream returns a net.Conn over the stream of an HTTP/2
+// request, for a handler that has already written its response header (a
+// 200 to an extended CONNECT): reads come from the request body, writes go
+// out as DATA frames at once. Accept uses it; it is exported for tools that
+// speak WebSocket framing themselves, such as the conformance harness. The
+// stream ends when the handler returns, and Close does not end it.
+func HTTP2ServerStream(w http.ResponseWriter, r *http.Request) (net.Conn, error) {
 	rc := http.NewResponseController(w)
 	if err := rc.Flush(); err != nil {
 		return nil, fmt.Errorf("conn: HTTP/2 stream: %w", err)
@@ -81,11 +99,7 @@ func acceptH2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Con
 		return n, err
 	}
 	sc.setWriteDeadline = rc.SetWriteDeadline
-	c := Server(sc, nil, &opts.Options)
-	c.subprotocol = up.Protocol
-	c.setCompression(pmd, up.Extensions)
-	c.http2 = true
-	return c, nil
+	return sc, nil
 }
 
 type stringAddr string
@@ -223,7 +237,6 @@ func dialH2(ctx context.Context, u *url.URL, secure bool, opts *DialOptions) (*C
 	for k, vs := range opts.Header {
 		h[k] = vs
 	}
-	h[":protocol"] = []string{"websocket"}
 	h.Set("Sec-WebSocket-Version", "13")
 	if hc.Origin != "" {
 		h.Set("Origin", hc.Origin)
@@ -239,42 +252,16 @@ func dialH2(ctx context.Context, u *url.URL, secure bool, opts *DialOptions) (*C
 	if secure {
 		target.Scheme = "https"
 	}
-	// The request body is the stream we send: the transport reads what the
-	// Conn writes to the other end of a memory pipe.
-	out, body := NetPipe()
-	streamCtx, cancel := context.WithCancel(context.Background())
-	var local, remote net.Addr
-	trace := &httptrace.ClientTrace{GotConn: func(ci httptrace.GotConnInfo) {
-		local, remote = ci.Conn.LocalAddr(), ci.Conn.RemoteAddr()
-	}}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(streamCtx, trace), http.MethodConnect, target.String(), body)
+	resp, nc, err := DialHTTP2Stream(ctx, t, target.String(), h)
 	if err != nil {
-		cancel()
-		return nil, err
-	}
-	req.Header = h
-	req.ContentLength = -1
-	// ctx bounds the handshake only; the stream outlives it.
-	stop := context.AfterFunc(ctx, cancel)
-	resp, err := t.RoundTrip(req)
-	handshakeDone := stop()
-	if err == nil && !handshakeDone {
-		resp.Body.Close()
-		err = ctx.Err()
-	}
-	if err != nil {
-		cancel()
-		out.Close()
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && !errors.As(err, new(*handshake.StatusError)) {
 			// No HTTP/2, or no extended CONNECT on this server.
 			return nil, fmt.Errorf("%w: %v", errNoExtendedConnect, err)
 		}
 		return nil, ctxErr(ctx, err)
 	}
 	fail := func(err error) (*Conn, error) {
-		resp.Body.Close()
-		cancel()
-		out.Close()
+		nc.Close()
 		return nil, err
 	}
 	protocol, exts, err := hc.CheckExtendedConnect(resp.StatusCode, resp.Header)
@@ -285,16 +272,77 @@ func dialH2(ctx context.Context, u *url.URL, secure bool, opts *DialOptions) (*C
 	if err != nil {
 		return fail(err)
 	}
+	c := Client(nc, nil, &opts.Options)
+	c.subprotocol = protocol
+	c.setCompression(pmd, resp.Header.Get("Sec-WebSocket-Extensions"))
+	c.http2 = true
+	return c, nil
+}
+
+// DialHTTP2Stream opens an HTTP/2 extended CONNECT stream (RFC 8441) to
+// rawURL (https:// or, with prior knowledge, http://) through t, sending
+// :protocol websocket and the header fields h as they are (the caller adds
+// Sec-WebSocket-Version and the rest). It returns the response and, if the
+// status is 2xx, a net.Conn over the stream whose CloseWrite ends the
+// request body; otherwise a *handshake.StatusError. Dial uses it; it is
+// exported for tools that speak WebSocket framing themselves. ctx bounds
+// the request, not the stream. nil t means the shared default transport.
+func DialHTTP2Stream(ctx context.Context, t *http2.Transport, rawURL string, h http.Header) (*http.Response, net.Conn, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t == nil {
+		if u.Scheme == "http" {
+			t = defaultH2C()
+		} else {
+			t = defaultH2()
+		}
+	}
+	hdr := h.Clone()
+	if hdr == nil {
+		hdr = http.Header{}
+	}
+	hdr[":protocol"] = []string{"websocket"}
+	// The request body is the stream we send: the transport reads what the
+	// caller writes to the other end of a memory pipe.
+	out, body := NetPipe()
+	streamCtx, cancel := context.WithCancel(context.Background())
+	var local, remote net.Addr
+	trace := &httptrace.ClientTrace{GotConn: func(ci httptrace.GotConnInfo) {
+		local, remote = ci.Conn.LocalAddr(), ci.Conn.RemoteAddr()
+	}}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(streamCtx, trace), http.MethodConnect, rawURL, body)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	req.Header = hdr
+	req.ContentLength = -1
+	// ctx bounds the request only; the stream outlives it.
+	stop := context.AfterFunc(ctx, cancel)
+	resp, err := t.RoundTrip(req)
+	if !stop() && err == nil {
+		resp.Body.Close()
+		err = ctx.Err()
+	}
+	if err != nil {
+		cancel()
+		out.Close()
+		return nil, nil, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		resp.Body.Close()
+		cancel()
+		out.Close()
+		return resp, nil, &handshake.StatusError{Status: resp.StatusCode, Reason: http.StatusText(resp.StatusCode), Header: resp.Header}
+	}
 	sc := newStreamConn(resp.Body, local, remote)
 	sc.write = out.Write
 	sc.setWriteDeadline = out.SetWriteDeadline
 	sc.closeWrite = out.(*memConn).CloseWrite
 	sc.finish = func() { out.Close(); cancel() }
-	c := Client(streamHalfCloser{sc}, nil, &opts.Options)
-	c.subprotocol = protocol
-	c.setCompression(pmd, resp.Header.Get("Sec-WebSocket-Extensions"))
-	c.http2 = true
-	return c, nil
+	return resp, streamHalfCloser{sc}, nil
 }
 
 // HTTP2 reports whether the connection runs over an HTTP/2 stream (RFC
