@@ -42,15 +42,26 @@ func (c *Conn) Close(code CloseCode, reason string) error {
 		c.closeTCP()
 		return nil
 	}
+	// If nobody is reading, read until the peer's close frame; if a reader
+	// is busy, it will receive it, unless it stops reading, in which case
+	// take over.
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
-	select {
-	case c.readMu <- struct{}{}:
-		// Nobody is reading: read until the peer's close frame.
-		c.readUntilClose(deadline)
-		unlock(c.readMu)
-	case <-c.closeRcvd:
-	case <-t.C:
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for done := false; !done; {
+		if c.readMu.TryLock() {
+			c.readUntilClose(deadline)
+			c.readMu.Unlock()
+			break
+		}
+		select {
+		case <-c.closeRcvd:
+			done = true
+		case <-t.C:
+			done = true
+		case <-tick.C:
+		}
 	}
 	c.waitDone(deadline)
 	return nil

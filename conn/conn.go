@@ -92,11 +92,12 @@ type Conn struct {
 	rsv         byte // RSV bits the negotiated extensions allow (RSV1 for permessage-deflate)
 	threshold   int  // messages shorter than this go out uncompressed
 
-	// Read side: guarded by readMu (one reader at a time).
-	readMu   chan struct{} // semaphore of size 1
-	rbuf     []byte        // rstub[:] or a pooled buffer
-	rpooled  *[]byte       // the pooled buffer rbuf is, or nil
-	rr, rw   int           // unread bytes are rbuf[rr:rw]
+	// Read side: guarded by readMu (one reader at a time; concurrent
+	// reads wait for each other).
+	readMu   sync.Mutex
+	rbuf     []byte  // rstub[:] or a pooled buffer
+	rpooled  *[]byte // the pooled buffer rbuf is, or nil
+	rr, rw   int     // unread bytes are rbuf[rr:rw]
 	rstate   readState
 	fhdr     frame.Header // header of the frame being read
 	fremain  int64        // payload bytes of that frame still unread
@@ -258,7 +259,6 @@ func newConn(nc net.Conn, client bool, buffered []byte, opts *Options) *Conn {
 		nc:        nc,
 		client:    client,
 		opts:      resolve(opts),
-		readMu:    make(chan struct{}, 1),
 		msgMu:     make(chan struct{}, 1),
 		writeMu:   make(chan struct{}, 1),
 		closeRcvd: make(chan struct{}),

@@ -25,10 +25,8 @@ const directReadMin = 1024
 // the connection and returns ctx.Err(). Any error is returned again by every
 // later read.
 func (c *Conn) ReadMessage(ctx context.Context, dst []byte) (MessageType, []byte, error) {
-	if err := c.lock(ctx, c.readMu); err != nil {
-		return 0, dst[:0], err
-	}
-	defer unlock(c.readMu)
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
 	dst = dst[:0]
 	if c.readErr != nil {
 		return 0, dst, c.readErr
@@ -141,10 +139,8 @@ func (c *Conn) endMessage() error {
 // that (NextReader allocates nothing, so the reader is reused). Errors are as for
 // [Conn.ReadMessage]; the read limit applies to the message as a whole.
 func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
-	if err := c.lock(ctx, c.readMu); err != nil {
-		return 0, nil, err
-	}
-	defer unlock(c.readMu)
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
 	if c.readErr != nil {
 		return 0, nil, c.readErr
 	}
@@ -166,10 +162,8 @@ type messageReader struct {
 // Read reads the next bytes of the message; it returns io.EOF at its end.
 func (r *messageReader) Read(p []byte) (int, error) {
 	c := r.c
-	if err := c.lock(r.ctx, c.readMu); err != nil {
-		return 0, err
-	}
-	defer unlock(c.readMu)
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
 	if c.readErr != nil {
 		return 0, c.readErr
 	}
@@ -393,6 +387,13 @@ func (c *Conn) fill(n int) error {
 	for c.rw-c.rr < n {
 		if c.rr == c.rw {
 			c.rr, c.rw = 0, 0
+		}
+		// The stub takes only the first read at an idle message boundary:
+		// anything after that is a message in flight, which gets a real
+		// buffer.
+		stubOK := c.rstate == stateIdle && c.fremain == 0 && c.rr == c.rw
+		if c.rpooled == nil && !stubOK {
+			c.borrowReadBuf(n)
 		}
 		if len(c.rbuf)-c.rr < n || c.rw == len(c.rbuf) {
 			if c.rpooled == nil || len(c.rbuf) < n {
