@@ -59,10 +59,14 @@ func (ss *session) writeLoop(c *conn.Conn) {
 			if m.binary {
 				typ = conn.Binary
 			}
-			if err := c.WriteMessage(context.Background(), typ, m.data); err != nil {
+			// Queue the batch and send it with one write.
+			if err := c.QueueMessage(typ, m.data); err != nil {
 				ss.close(reasonTransportError, err, false)
 				break
 			}
+		}
+		if err := c.Flush(context.Background()); err != nil {
+			ss.close(reasonTransportError, err, false)
 		}
 		clear(batch)
 		spare = batch[:0]
