@@ -116,8 +116,8 @@ type Conn struct {
 
 	// Write side: msgMu is held for a whole data message, writeMu for one
 	// frame. wsmall and wbufs are guarded by writeMu.
-	msgMu   chan struct{}
-	writeMu chan struct{}
+	msgMu   sync.Mutex
+	writeMu sync.Mutex
 	wsmall  [frame.MaxHeaderSize + frame.MaxControlPayload + 5]byte
 	wbufs   net.Buffers
 	warr    [2][]byte
@@ -259,8 +259,6 @@ func newConn(nc net.Conn, client bool, buffered []byte, opts *Options) *Conn {
 		nc:        nc,
 		client:    client,
 		opts:      resolve(opts),
-		msgMu:     make(chan struct{}, 1),
-		writeMu:   make(chan struct{}, 1),
 		closeRcvd: make(chan struct{}),
 		done:      make(chan struct{}),
 	}
@@ -431,42 +429,49 @@ func (c *Conn) markCloseRcvd(ce *CloseError) {
 	close(c.closeRcvd)
 }
 
-// lock acquires a semaphore, giving up when ctx is done or the connection
-// closes.
-func (c *Conn) lock(ctx context.Context, mu chan struct{}) error {
-	select {
-	case mu <- struct{}{}:
+// lock acquires mu, giving up when ctx is done. Uncontended, it is one
+// TryLock; a contended wait with a cancellable ctx costs a goroutine.
+func (c *Conn) lock(ctx context.Context, mu *sync.Mutex) error {
+	if mu.TryLock() {
 		return nil
-	default:
 	}
-	select {
-	case mu <- struct{}{}:
+	if ctx.Done() == nil {
+		mu.Lock()
 		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.done:
-		return c.terminal()
 	}
+	return lockWait(mu, ctx.Done(), ctx.Err)
 }
 
-func unlock(mu chan struct{}) { <-mu }
-
-// lockTimeout acquires a semaphore within d.
-func (c *Conn) lockTimeout(mu chan struct{}, d time.Duration) error {
-	select {
-	case mu <- struct{}{}:
+// lockTimeout acquires mu within d.
+func (c *Conn) lockTimeout(mu *sync.Mutex, d time.Duration) error {
+	if mu.TryLock() {
 		return nil
-	default:
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
+	return lockWait(mu, t.C, func() error { return errLockTimeout })
+}
+
+// lockWait acquires mu unless cancel fires first. A helper goroutine waits
+// for the lock and hands it over on an unbuffered channel; if the caller has
+// given up by then, the helper releases it.
+func lockWait[T any](mu *sync.Mutex, cancel <-chan T, cause func() error) error {
+	acquired := make(chan struct{})
+	giveUp := make(chan struct{})
+	go func() {
+		mu.Lock()
+		select {
+		case acquired <- struct{}{}:
+		case <-giveUp:
+			mu.Unlock()
+		}
+	}()
 	select {
-	case mu <- struct{}{}:
+	case <-acquired:
 		return nil
-	case <-t.C:
-		return errLockTimeout
-	case <-c.done:
-		return c.terminal()
+	case <-cancel:
+		close(giveUp)
+		return cause()
 	}
 }
 

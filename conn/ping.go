@@ -33,12 +33,12 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) error {
 	c.pings[key] = append(c.pings[key], ch)
 	c.pingMu.Unlock()
 
-	err := c.lock(ctx, c.writeMu)
+	err := c.lock(ctx, &c.writeMu)
 	if err == nil {
 		err = c.guardWrite(ctx, c.opts.writeTimeout, func() error {
 			return c.emitLocked(c.header(true, frame.OpPing, len(payload)), payload)
 		})
-		unlock(c.writeMu)
+		c.writeMu.Unlock()
 	}
 	if err == nil {
 		select {
@@ -110,11 +110,11 @@ func (c *Conn) keepaliveTick() {
 	go func() {
 		var p [8]byte
 		binary.BigEndian.PutUint64(p[:], uint64(time.Now().UnixNano()))
-		if c.lockTimeout(c.writeMu, c.opts.closeTimeout) == nil {
+		if c.lockTimeout(&c.writeMu, c.opts.closeTimeout) == nil {
 			c.guardWrite(context.Background(), c.opts.closeTimeout, func() error {
 				return c.emitLocked(c.header(true, frame.OpPing, len(p)), p[:])
 			})
-			unlock(c.writeMu)
+			c.writeMu.Unlock()
 		}
 	}()
 }

@@ -77,14 +77,14 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 	if b == nil {
 		return c.WriteMessage(ctx, pm.typ, pm.data)
 	}
-	if err := c.lock(ctx, c.msgMu); err != nil {
+	if err := c.lock(ctx, &c.msgMu); err != nil {
 		return err
 	}
-	defer unlock(c.msgMu)
-	if err := c.lock(ctx, c.writeMu); err != nil {
+	defer c.msgMu.Unlock()
+	if err := c.lock(ctx, &c.writeMu); err != nil {
 		return err
 	}
-	defer unlock(c.writeMu)
+	defer c.writeMu.Unlock()
 	return c.guardWrite(ctx, c.opts.writeTimeout, func() error {
 		_, err := c.nc.Write(b)
 		return err

@@ -25,10 +25,10 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	if typ != Text && typ != Binary {
 		return errBadType
 	}
-	if err := c.lock(ctx, c.msgMu); err != nil {
+	if err := c.lock(ctx, &c.msgMu); err != nil {
 		return err
 	}
-	defer unlock(c.msgMu)
+	defer c.msgMu.Unlock()
 	op := frame.Opcode(typ)
 	p, rsv, pb := c.deflateMessage(p)
 	if pb != nil {
@@ -72,18 +72,18 @@ func (c *Conn) QueueMessage(typ MessageType, p []byte) error {
 		return errBadType
 	}
 	ctx := context.Background()
-	if err := c.lock(ctx, c.msgMu); err != nil {
+	if err := c.lock(ctx, &c.msgMu); err != nil {
 		return err
 	}
-	defer unlock(c.msgMu)
+	defer c.msgMu.Unlock()
 	p, rsv, pb := c.deflateMessage(p)
 	if pb != nil {
 		defer putBuf(pb)
 	}
-	if err := c.lock(ctx, c.writeMu); err != nil {
+	if err := c.lock(ctx, &c.writeMu); err != nil {
 		return err
 	}
-	defer unlock(c.writeMu)
+	defer c.writeMu.Unlock()
 	if err := c.writable(); err != nil {
 		return err
 	}
@@ -115,10 +115,10 @@ func (c *Conn) queueLocked(h frame.Header, p []byte) {
 
 // Flush sends the messages in the write queue (see QueueMessage).
 func (c *Conn) Flush(ctx context.Context) error {
-	if err := c.lock(ctx, c.writeMu); err != nil {
+	if err := c.lock(ctx, &c.writeMu); err != nil {
 		return err
 	}
-	defer unlock(c.writeMu)
+	defer c.writeMu.Unlock()
 	if c.wq == nil {
 		return nil
 	}
@@ -139,12 +139,10 @@ func (c *Conn) flushQueueLocked() error {
 // flushBeforeRead sends queued messages before the reader waits for the
 // network, unless a writer is busy (it flushes the queue itself).
 func (c *Conn) flushBeforeRead() {
-	select {
-	case c.writeMu <- struct{}{}:
-	default:
+	if !c.writeMu.TryLock() {
 		return
 	}
-	defer unlock(c.writeMu)
+	defer c.writeMu.Unlock()
 	if c.wq != nil {
 		c.guardWrite(context.Background(), c.opts.writeTimeout, c.flushQueueLocked)
 	}
@@ -160,11 +158,11 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 	if typ != Text && typ != Binary {
 		return nil, errBadType
 	}
-	if err := c.lock(ctx, c.msgMu); err != nil {
+	if err := c.lock(ctx, &c.msgMu); err != nil {
 		return nil, err
 	}
 	if err := c.writable(); err != nil {
-		unlock(c.msgMu)
+		c.msgMu.Unlock()
 		return nil, err
 	}
 	w := &c.writer
@@ -233,7 +231,7 @@ func (w *messageWriter) Close() error {
 	}
 	putBuf(w.buf)
 	w.buf, w.ctx = nil, nil
-	unlock(w.c.msgMu)
+	w.c.msgMu.Unlock()
 	return err
 }
 
@@ -278,10 +276,10 @@ func (w *messageWriter) deflate(p []byte, end bool) error {
 // flush sends the buffered payload as one frame.
 func (w *messageWriter) flush(fin bool) error {
 	c := w.c
-	if err := c.lock(w.ctx, c.writeMu); err != nil {
+	if err := c.lock(w.ctx, &c.writeMu); err != nil {
 		return err
 	}
-	defer unlock(c.writeMu)
+	defer c.writeMu.Unlock()
 	err := c.guardWrite(w.ctx, c.opts.writeTimeout, func() error {
 		b := (*w.buf)[:frame.MaxHeaderSize+w.n]
 		h := c.header(fin, w.op, w.n)
@@ -313,10 +311,10 @@ func (c *Conn) header(fin bool, op frame.Opcode, n int) frame.Header {
 
 // writeFrame sends one frame, waiting for other frames to finish first.
 func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, rsv byte, p []byte) error {
-	if err := c.lock(ctx, c.writeMu); err != nil {
+	if err := c.lock(ctx, &c.writeMu); err != nil {
 		return err
 	}
-	defer unlock(c.writeMu)
+	defer c.writeMu.Unlock()
 	return c.guardWrite(ctx, c.opts.writeTimeout, func() error {
 		h := c.header(fin, op, len(p))
 		h.Rsv = rsv
@@ -327,10 +325,10 @@ func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, rsv by
 // writeControl sends a control frame, bounded by the close timeout so a peer
 // that stops reading cannot hold the reader or Close forever.
 func (c *Conn) writeControl(op frame.Opcode, p []byte) error {
-	if err := c.lockTimeout(c.writeMu, c.opts.closeTimeout); err != nil {
+	if err := c.lockTimeout(&c.writeMu, c.opts.closeTimeout); err != nil {
 		return err
 	}
-	defer unlock(c.writeMu)
+	defer c.writeMu.Unlock()
 	if op == frame.OpClose {
 		// Writes after the close frame fail; this one must go out.
 		return c.guardWriteRaw(context.Background(), c.opts.closeTimeout, func() error {
