@@ -112,6 +112,7 @@ type Conn struct {
 	ctrl     [frame.MaxControlPayload]byte
 	rstub    [readStubSize]byte
 	readErr  error      // first error the reader returned; returned forever after
+	pollRead bool       // a Poller is reading: idle reads must not wait
 	raw      *rawReader // non-nil: read straight from the socket
 
 	// Write side: msgMu is held for a whole data message, writeMu for one
@@ -169,6 +170,9 @@ type rawReader struct {
 	need int                   // bytes the current read needs room for
 	n    int
 	err  error
+
+	nonblock   bool // return errWouldBlock instead of waiting (Poller, idle)
+	wouldBlock bool
 }
 
 // readState is the state of the read side. Idle, text and binary track

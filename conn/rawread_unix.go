@@ -44,6 +44,10 @@ func (c *Conn) rawReadStep(fd uintptr) bool {
 			if c.rr == c.rw {
 				c.releaseReadBuf() // nothing in flight: wait without a buffer
 			}
+			if r.nonblock {
+				r.wouldBlock = true
+				return true // a Poller serves this Conn: do not wait
+			}
 			return false
 		}
 		r.n, r.err = n, err
@@ -55,11 +59,13 @@ func (c *Conn) rawReadStep(fd uintptr) bool {
 // of at least need bytes if none is held, and returns the byte count.
 func (c *Conn) readRaw(need int) (int, error) {
 	r := c.raw
-	r.need, r.n, r.err = need, 0, nil
+	r.need, r.n, r.err, r.wouldBlock = need, 0, nil, false
 	if err := r.rc.Read(r.step); err != nil {
 		return 0, err // deadline or closed connection, as net.Conn reports them
 	}
 	switch {
+	case r.wouldBlock:
+		return 0, errWouldBlock
 	case r.err != nil:
 		return 0, &net.OpError{Op: "read", Net: c.nc.LocalAddr().Network(), Source: c.nc.LocalAddr(), Addr: c.nc.RemoteAddr(), Err: os.NewSyscallError("read", r.err)}
 	case r.n == 0:

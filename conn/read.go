@@ -410,6 +410,9 @@ func (c *Conn) fill(n int) error {
 		var m int
 		var err error
 		if c.raw != nil {
+			// Under a Poller, a read at an idle message boundary with
+			// nothing buffered must not wait.
+			c.raw.nonblock = c.pollRead && stubOK
 			m, err = c.readRaw(n)
 		} else {
 			m, err = c.nc.Read(c.rbuf[c.rw:])
@@ -496,6 +499,9 @@ func (c *Conn) watchRead(ctx context.Context) func() bool {
 // error calls for it.
 func (c *Conn) endRead(ctx context.Context, stop func() bool, err error) error {
 	fired := stop != nil && !stop()
+	if err == errWouldBlock {
+		return err // a Poller's idle read: nothing to read, nothing wrong
+	}
 	if err == nil {
 		if fired {
 			c.restoreReadDeadline() // the read finished first

@@ -1,0 +1,162 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wirelevel/ws/frame"
+)
+
+// pollServer accepts raw connections on a loopback listener and serves them
+// with a Poller that echoes with QueueMessage.
+func pollServer(t *testing.T, opts *AcceptOptions) (addr string, p *Poller, closes chan error) {
+	t.Helper()
+	p, err := NewPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	ln := listen(t)
+	closes = make(chan error, 1000)
+	h := PollHandler{
+		OnMessage: func(c *Conn, typ MessageType, msg []byte) { c.QueueMessage(typ, msg) },
+		OnClose:   func(c *Conn, err error) { closes <- err },
+	}
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				c, err := Upgrade(nc, opts)
+				if err != nil {
+					return
+				}
+				if err := p.Add(c, h); err != nil {
+					t.Errorf("Add: %v", err)
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String(), p, closes
+}
+
+func TestPollerEchoAndIdle(t *testing.T) {
+	addr, _, closes := pollServer(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	const n = 200
+	g0 := runtime.NumGoroutine()
+	var clients []*Conn
+	for range n {
+		c, err := Dial(ctx, "ws://"+addr+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, c)
+	}
+	// Every client exchanges messages of several sizes, including a
+	// fragmented one and one that arrives in pieces.
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, size := range []int{1, 200, 5000, 70000} {
+				msg := []byte(fmt.Sprintf("%d-%s", i, pattern(size)))
+				if err := c.WriteMessage(ctx, Text, msg); err != nil {
+					t.Error(err)
+					return
+				}
+				_, got, err := c.ReadMessage(ctx, nil)
+				if err != nil || string(got) != string(msg) {
+					t.Errorf("client %d: echo of %d bytes: %v", i, size, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// Idle: no goroutine per connection on the server (the clients' reads
+	// ended, so only the clients' own nothing remains either).
+	time.Sleep(100 * time.Millisecond)
+	if g := runtime.NumGoroutine() - g0; g > n/10 {
+		t.Errorf("%d goroutines for %d idle polled connections", g, n)
+	}
+	// A ping to an idle connection is answered (a service runs and ends).
+	pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer pcancel()
+	go clients[0].ReadMessage(pctx, nil) // our client needs a reader for the pong
+	if err := clients[0].Ping(pctx, []byte("idle?")); err != nil {
+		t.Fatalf("ping to a polled idle connection: %v", err)
+	}
+	// Closing from the client: OnClose sees the close frame.
+	for _, c := range clients[1:] {
+		c.Close(4000, "bye")
+	}
+	for range clients[1:] {
+		select {
+		case err := <-closes:
+			var ce *CloseError
+			if !errors.As(err, &ce) || ce.Code != 4000 {
+				t.Fatalf("OnClose got %v, want CloseError 4000", err)
+			}
+		case <-ctx.Done():
+			t.Fatal("OnClose not called")
+		}
+	}
+}
+
+// A protocol error from a polled peer fails the connection as usual.
+func TestPollerProtocolError(t *testing.T) {
+	addr, _, closes := pollServer(t, nil)
+	cc, err := Dial(context.Background(), "ws://"+addr+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.CloseNow()
+	// A reserved opcode, written under the client Conn.
+	cc.NetConn().Write(frame.AppendFrame(nil, frame.Header{Fin: true, Opcode: 3, Masked: true}, nil))
+	_, _, err = cc.ReadMessage(context.Background(), nil)
+	if CloseStatus(err) != frame.CloseProtocolError {
+		t.Fatalf("client read %v, want close 1002", err)
+	}
+	select {
+	case err := <-closes:
+		var pe *frame.ProtocolError
+		if !errors.As(err, &pe) || pe.Code != 1002 {
+			t.Fatalf("OnClose got %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnClose not called")
+	}
+}
+
+// A server Close on a polled idle connection runs the closing handshake.
+func TestPollerServerClose(t *testing.T) {
+	p, err := NewPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	srv, cli := tcpPair(t, nil, nil)
+	closed := make(chan error, 1)
+	p.Add(srv, PollHandler{OnMessage: func(*Conn, MessageType, []byte) {}, OnClose: func(_ *Conn, err error) { closed <- err }})
+	errc := make(chan error, 1)
+	go func() { _, _, err := cli.ReadMessage(context.Background(), nil); errc <- err }()
+	if err := srv.Close(frame.CloseGoingAway, "restart"); err != nil {
+		t.Fatal(err)
+	}
+	if code := CloseStatus(<-errc); code != 1001 {
+		t.Fatalf("client saw %v", code)
+	}
+	if err := <-closed; err != ErrClosed {
+		t.Fatalf("OnClose got %v, want ErrClosed", err)
+	}
+}
