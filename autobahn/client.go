@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -81,6 +82,9 @@ var errConnect = errors.New("autobahn: cannot connect")
 // runClientCase opens a connection for case c, completes the handshake and
 // runs the case. It returns an error only when TCP cannot be established.
 func runClientCase(ctx context.Context, u *wsURL, srv *ServerEntry, agent string, c *Case, o *Options) (*CaseResult, error) {
+	if srv.HTTP2 || o.HTTP2 {
+		return runClientCaseH2(ctx, u, srv, agent, c, o)
+	}
 	started := time.Now()
 	d := net.Dialer{Timeout: o.OpenHandshakeTimeout}
 	nc, err := d.DialContext(ctx, "tcp", u.addr)
@@ -103,7 +107,16 @@ func runClientCase(ctx context.Context, u *wsURL, srv *ServerEntry, agent string
 		if name == "" {
 			name = "UnknownServer"
 		}
-		return handshakeFailedResult(c, name, ModeFuzzingClient, true, started, why, timeout, string(req), string(resp)), nil
+		res := handshakeFailedResult(c, name, ModeFuzzingClient, true, started, why, timeout, string(req), string(resp))
+		res.TLS = u.secure
+		return res, nil
+	}
+	if u.secure {
+		tc := tls.Client(nc, clientTLSConfig(o, srv, u, "http/1.1"))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return fail("TLS handshake: "+err.Error(), isTimeout(err), nil)
+		}
+		nc = tc
 	}
 	if _, err := nc.Write(req); err != nil {
 		return fail("write request: "+err.Error(), isTimeout(err), nil)
@@ -128,12 +141,35 @@ func runClientCase(ctx context.Context, u *wsURL, srv *ServerEntry, agent string
 		nc: nc, br: br, client: true, pmce: pm,
 		agent: name, mode: ModeFuzzingClient,
 		request: string(req), response: string(raw),
-		opened: time.Now(),
+		opened: time.Now(), tls: u.secure,
 	}
 	if s.agent == "" {
 		s.agent = "UnknownServer"
 	}
 	return runCase(ctx, c, s, o), nil
+}
+
+// clientTLSConfig is the TLS configuration for a connection to a wss://
+// testee server that is to speak proto (ALPN).
+func clientTLSConfig(o *Options, srv *ServerEntry, u *wsURL, proto string) *tls.Config {
+	return tlsClientConfig(o.TLSClientConfig, u, srv.Insecure, proto)
+}
+
+// tlsClientConfig is a copy of base (nil means the defaults) for a
+// connection to u that is to speak proto (ALPN).
+func tlsClientConfig(base *tls.Config, u *wsURL, insecure bool, proto string) *tls.Config {
+	cfg := base.Clone()
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = u.hostname
+	}
+	if insecure {
+		cfg.InsecureSkipVerify = true
+	}
+	cfg.NextProtos = []string{proto}
+	return cfg
 }
 
 func isTimeout(err error) bool {

@@ -11,10 +11,11 @@
 //
 // The harness is the fuzzer; the endpoint under test is the testee, which
 // must echo every message and answer pings (see [Case]). Every case runs on
-// its own TCP connection: the fuzzer completes the opening handshake, plays
-// the case's steps, records the messages and pongs it receives, and computes
-// two verdicts when the connection is gone: the headline verdict
-// ([CaseResult.Behavior]) and the close verdict ([CaseResult.BehaviorClose]).
+// its own TCP connection (or HTTP/2 stream, see below): the fuzzer completes
+// the opening handshake, plays the case's steps, records the messages and
+// pongs it receives, and computes two verdicts when the connection is gone:
+// the headline verdict ([CaseResult.Behavior]) and the close verdict
+// ([CaseResult.BehaviorClose]).
 // DECISIONS.md, next to this file, records how the ambiguities of the
 // catalogue are resolved.
 //
@@ -26,6 +27,18 @@
 // such a driver, for plugging a client library into a [FuzzingServer].
 // [WriteReports] writes index.json, index.html and one JSON and one HTML file
 // per case.
+//
+// # Transports
+//
+// Both modes speak HTTP/1.1 over TCP (ws://) or TLS (wss://, see
+// [Options.TLSClientConfig] and [Options.TLSServerConfig]). With
+// [Options.HTTP2], or "http2": true in a spec, WebSockets also run over
+// HTTP/2 (RFC 8441): the client-mode fuzzer opens each case as an extended
+// CONNECT stream on an HTTP/2 connection of its own, and a [FuzzingServer]
+// also accepts testee clients over HTTP/2 (the process needs
+// GODEBUG=http2xconnect=1; see [ErrNoExtendedConnect]). A case's stream then
+// stands for its TCP connection in every rule: the testee ending its side
+// is the testee dropping TCP. DECISIONS.md, items 29-33, has the details.
 //
 // # Concurrency
 //

@@ -94,10 +94,17 @@ func checkServerResponse(resp *http.Response, key string, srv *ServerEntry, offe
 	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), handshake.AcceptKey(key); got != want {
 		return nil, fmt.Errorf("the Sec-WebSocket-Accept is %q, want %q", got, want)
 	}
-	if p := resp.Header.Get("Sec-WebSocket-Protocol"); p != "" && !slices.Contains(srv.Protocols, p) {
+	return checkAgreed(resp.Header, srv, offeredPMCE)
+}
+
+// checkAgreed checks the subprotocol and extensions a testee server agreed
+// to, over HTTP/1.1 or HTTP/2, and returns the negotiated
+// permessage-deflate, if any.
+func checkAgreed(h http.Header, srv *ServerEntry, offeredPMCE bool) (*Negotiated, error) {
+	if p := h.Get("Sec-WebSocket-Protocol"); p != "" && !slices.Contains(srv.Protocols, p) {
 		return nil, fmt.Errorf("server chose subprotocol %q, which was not offered", p)
 	}
-	return parseAccepted(strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", "), offeredPMCE)
+	return parseAccepted(strings.Join(h.Values("Sec-WebSocket-Extensions"), ", "), offeredPMCE)
 }
 
 // handshakeRejection is an HTTP error response to a testee client.

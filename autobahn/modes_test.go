@@ -247,7 +247,10 @@ func TestSpecParsing(t *testing.T) {
 	if u, _ := parseWSURL("ws://example.com"); u.addr != "example.com:80" || u.target != "/" {
 		t.Errorf("default port: %+v", u)
 	}
-	for _, bad := range []string{`{}`, `{"servers": [{"url": "http://x"}]}`, `{"servers": [{"url": "wss://x"}]}`, `[`} {
+	if u, _ := parseWSURL("wss://[::1]/x"); !u.secure || u.addr != "[::1]:443" || u.hostname != "::1" || u.target != "/x" {
+		t.Errorf("wss default port: %+v", u)
+	}
+	for _, bad := range []string{`{}`, `{"servers": [{"url": "http://x"}]}`, `{"servers": [{"url": "https://x"}]}`, `[`} {
 		if _, err := ParseClientSpec([]byte(bad)); err == nil {
 			t.Errorf("ParseClientSpec(%s) succeeded", bad)
 		}

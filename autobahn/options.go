@@ -1,6 +1,7 @@
 package autobahn
 
 import (
+	"crypto/tls"
 	"io"
 	"time"
 )
@@ -44,6 +45,27 @@ type Options struct {
 	UserAgent string
 	// ServerName is the server-mode fuzzer's Server header.
 	ServerName string
+
+	// HTTP2 runs WebSockets over HTTP/2 (RFC 8441). In fuzzingclient mode
+	// it opens every case of every server as an extended CONNECT stream,
+	// as [ServerEntry.HTTP2] does for one server. In fuzzingserver mode it
+	// also accepts testee clients over HTTP/2, as [ServerSpec.HTTP2] does:
+	// with prior knowledge (h2c) on ws://, by ALPN h2 on wss://; HTTP/1.1
+	// clients are served as without it. Go's HTTP/2 server takes extended
+	// CONNECT only in a process started with GODEBUG=http2xconnect=1;
+	// [NewFuzzingServer] fails without it. See DECISIONS.md, items 29-33.
+	HTTP2 bool
+	// TLSClientConfig configures TLS to wss:// testee servers (fuzzingclient
+	// mode). nil means the defaults: the system roots and the URL's host as
+	// the server name. [ServerEntry.Insecure] turns verification off for
+	// one server. NextProtos is set per connection (http/1.1 or h2).
+	TLSClientConfig *tls.Config
+	// TLSServerConfig configures TLS for a wss:// fuzzing server
+	// (fuzzingserver mode); it must hold a certificate. nil means a
+	// self-signed certificate for the URL's host, localhost and the
+	// loopback addresses, generated at start and announced on Progress.
+	// NextProtos, if empty, is set to http/1.1 (and h2 with HTTP/2).
+	TLSServerConfig *tls.Config
 }
 
 // Version names the harness in the User-Agent and Server headers.

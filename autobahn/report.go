@@ -323,7 +323,7 @@ var caseTemplate = template.Must(template.New("case").Funcs(template.FuncMap{
 <table>{{range .Facts}}<tr><td>{{index . 0}}</td><td class="mono">{{index . 1}}</td></tr>{{end}}</table>
 {{if .PMCE}}<h2>permessage-deflate</h2><p class="mono">{{.PMCE.Response}}</p>{{end}}
 {{if .RatioOut}}<p>Compression ratio out: {{printf "%.3f" (deref .RatioOut)}}{{if .RatioIn}}, in: {{printf "%.3f" (deref .RatioIn)}}{{end}}</p>{{end}}
-<h2>Opening handshake</h2><pre>{{.HTTPRequest}}</pre><pre>{{.HTTPResponse}}</pre>
+<h2>Opening handshake</h2><p>{{if .HTTP2}}HTTP/2 extended CONNECT (RFC 8441){{else}}HTTP/1.1 upgrade{{end}}{{if .TLS}} over TLS{{end}}</p><pre>{{.HTTPRequest}}</pre><pre>{{.HTTPResponse}}</pre>
 <h2>Traffic</h2>
 <p>Octets sent {{.Wire.TxOctets}}, received {{.Wire.RxOctets}}. Frames sent by opcode {{.Wire.TxFrames}}, received {{.Wire.RxFrames}}.
 {{if .Wire.TxOmitted}} {{.Wire.TxOmitted}} sent frames not logged.{{end}}{{if .Wire.RxOmitted}} {{.Wire.RxOmitted}} received frames not logged.{{end}}</p>

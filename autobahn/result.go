@@ -93,6 +93,8 @@ type CaseResult struct {
 
 	HTTPRequest  string      `json:"httpRequest"`
 	HTTPResponse string      `json:"httpResponse"`
+	TLS          bool        `json:"tls,omitempty"`   // the case ran over TLS (wss://)
+	HTTP2        bool        `json:"http2,omitempty"` // the WebSocket was an HTTP/2 stream (RFC 8441)
 	PMCE         *Negotiated `json:"pmce,omitempty"`
 	RatioIn      *float64    `json:"compressionRatioIn,omitempty"`  // compressed / uncompressed, testee to fuzzer
 	RatioOut     *float64    `json:"compressionRatioOut,omitempty"` // fuzzer to testee

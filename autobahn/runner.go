@@ -25,6 +25,8 @@ type session struct {
 	request  string
 	response string
 	opened   time.Time // when the handshake completed
+	tls      bool      // over TLS
+	http2    bool      // nc is an HTTP/2 stream (RFC 8441), not a TCP connection
 }
 
 // wsState is the fuzzer's WebSocket state.
@@ -586,6 +588,7 @@ func (r *runner) result(d time.Duration) *CaseResult {
 	res.Started = r.s.opened
 	res.Duration = d.Milliseconds()
 	res.HTTPRequest, res.HTTPResponse = r.s.request, r.s.response
+	res.TLS, res.HTTP2 = r.s.tls, r.s.http2
 	res.PMCE = r.s.pmce
 	res.OpenHandshakeDone = true
 	res.Received, res.ReceivedTotal = r.events, r.nEvents
@@ -598,10 +601,14 @@ func (r *runner) result(d time.Duration) *CaseResult {
 	res.CloseTimeout, res.DropTimeout, res.SafetyTimeout = r.closeTimeout, r.dropTimeout, r.safety
 	res.WasClean = r.gotClose && !r.closeTimeout && !r.dropTimeout
 	switch {
+	case !r.gotClose && r.s.http2:
+		res.WasNotCleanReason = "no close frame received from the testee before the HTTP/2 stream ended"
 	case !r.gotClose:
 		res.WasNotCleanReason = "no close frame received from the testee before TCP went away"
 	case r.closeTimeout:
 		res.WasNotCleanReason = "close handshake timeout"
+	case r.dropTimeout && r.s.http2:
+		res.WasNotCleanReason = "the server did not end the HTTP/2 stream in time"
 	case r.dropTimeout:
 		res.WasNotCleanReason = "the server did not drop TCP in time"
 	}

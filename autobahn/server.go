@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -11,11 +13,18 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"golang.org/x/net/http2"
+
+	"github.com/wirelevel/ws/conn"
 	"github.com/wirelevel/ws/frame"
+	"github.com/wirelevel/ws/internal/tlscert"
 )
 
 // FuzzingServer is the fuzzingserver mode: a WebSocket server that testee
@@ -31,10 +40,20 @@ import (
 //
 // Informational endpoints send one text message, then close with 1000.
 // runCase connections are served one at a time.
+//
+// Testee clients connect over TCP with HTTP/1.1, or over TLS if the spec's
+// url is wss://. With HTTP/2 ([ServerSpec.HTTP2] or [Options.HTTP2]) they
+// may also open the endpoints as extended CONNECT streams (RFC 8441) on
+// HTTP/2 connections: with prior knowledge on ws://, by ALPN on wss://.
 type FuzzingServer struct {
 	spec  *ServerSpec
 	o     *Options
 	cases []*Case
+
+	tls    *tls.Config   // nil: ws://
+	http2  bool          // also accept testee clients over HTTP/2
+	h2     *http2.Server // with http2
+	h2base *http.Server  // its configuration; Shutdown sends GOAWAY
 
 	runMu sync.Mutex // serialises runCase
 
@@ -49,13 +68,15 @@ type FuzzingServer struct {
 }
 
 // NewFuzzingServer returns a server for spec. Start it with [FuzzingServer.Serve]
-// or [FuzzingServer.ListenAndServe].
+// or [FuzzingServer.ListenAndServe]. For a wss:// url it sets up TLS (see
+// [Options.TLSServerConfig]); with HTTP/2 it returns [ErrNoExtendedConnect]
+// if the process cannot take extended CONNECT requests.
 func NewFuzzingServer(spec *ServerSpec, opts *Options) (*FuzzingServer, error) {
 	cases := SelectCases(spec.Cases, spec.ExcludeCases)
 	if len(cases) == 0 {
 		return nil, errors.New("autobahn: server spec selects no cases")
 	}
-	return &FuzzingServer{
+	s := &FuzzingServer{
 		spec:    spec,
 		o:       opts.withDefaults(),
 		cases:   cases,
@@ -63,14 +84,68 @@ func NewFuzzingServer(spec *ServerSpec, opts *Options) (*FuzzingServer, error) {
 		done:    make(map[string]bool),
 		changed: make(chan struct{}),
 		conns:   make(map[net.Conn]struct{}),
-	}, nil
+	}
+	s.http2 = spec.HTTP2 || s.o.HTTP2
+	if s.http2 {
+		if !extendedConnectEnabled() {
+			return nil, ErrNoExtendedConnect
+		}
+		var err error
+		if s.h2, s.h2base, err = newH2Server(); err != nil {
+			return nil, err
+		}
+	}
+	if spec.URL != "" {
+		u, err := parseWSURL(spec.URL)
+		if err != nil {
+			return nil, err
+		}
+		if u.secure {
+			if s.tls, err = serverTLSConfig(u, s.o, s.http2); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s, nil
+}
+
+// serverTLSConfig is the TLS configuration of a wss:// fuzzing server:
+// opts.TLSServerConfig, or a self-signed certificate made now.
+func serverTLSConfig(u *wsURL, o *Options, h2 bool) (*tls.Config, error) {
+	cfg := o.TLSServerConfig.Clone()
+	if cfg == nil {
+		hosts := []string{u.hostname}
+		for _, h := range []string{"localhost", "127.0.0.1", "::1"} {
+			if !slices.Contains(hosts, h) {
+				hosts = append(hosts, h)
+			}
+		}
+		cert, _, err := tlscert.SelfSigned(hosts...)
+		if err != nil {
+			return nil, fmt.Errorf("autobahn: self-signed certificate: %w", err)
+		}
+		fmt.Fprintf(o.Progress, "autobahn: serving %s with a self-signed certificate made now for %s (SHA-256 %X); testees must skip verification\n",
+			u.base(), strings.Join(hosts, ", "), sha256.Sum256(cert.Certificate[0]))
+		cfg = &tls.Config{Certificates: []tls.Certificate{cert}}
+	}
+	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil {
+		return nil, errors.New("autobahn: Options.TLSServerConfig has no certificate")
+	}
+	if len(cfg.NextProtos) == 0 {
+		cfg.NextProtos = []string{"http/1.1"}
+		if h2 {
+			cfg.NextProtos = []string{http2.NextProtoTLS, "http/1.1"}
+		}
+	}
+	return cfg, nil
 }
 
 // CaseCount returns the number of selected cases.
 func (s *FuzzingServer) CaseCount() int { return len(s.cases) }
 
 // ListenAndServe listens on the host and port of the spec's url and serves
-// until /stopServer, [FuzzingServer.Close] or the end of ctx.
+// until /stopServer, [FuzzingServer.Close] or the end of ctx. A wss:// url
+// without a port listens on 443.
 func (s *FuzzingServer) ListenAndServe(ctx context.Context) error {
 	u, err := parseWSURL(s.spec.URL)
 	if err != nil {
@@ -88,7 +163,8 @@ func (s *FuzzingServer) ListenAndServe(ctx context.Context) error {
 
 // Serve accepts testee clients on ln until /stopServer or
 // [FuzzingServer.Close], then waits for the connections in progress and
-// returns nil. It closes ln.
+// returns nil. It closes ln. It speaks TLS on the connections if the
+// spec's url is wss://.
 func (s *FuzzingServer) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.stopped {
@@ -148,13 +224,18 @@ func (s *FuzzingServer) Close() error {
 	return nil
 }
 
-// stop ends Serve without cutting the connections in progress.
+// stop ends Serve without cutting the connections in progress. HTTP/2
+// connections get a GOAWAY: idle ones close, busy ones when their streams
+// are done.
 func (s *FuzzingServer) stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stopped = true
 	if s.ln != nil {
 		s.ln.Close()
+	}
+	if s.h2base != nil {
+		s.h2base.Shutdown(context.Background()) // it tracks no connection: returns at once
 	}
 }
 
@@ -184,7 +265,25 @@ func (s *FuzzingServer) serveConn(nc net.Conn) {
 	}
 	started := time.Now()
 	nc.SetDeadline(started.Add(s.o.OpenHandshakeTimeout))
+	secure := s.tls != nil
+	if secure {
+		tc := tls.Server(nc, s.tls)
+		if err := tc.Handshake(); err != nil {
+			return
+		}
+		if tc.ConnectionState().NegotiatedProtocol == http2.NextProtoTLS {
+			if s.http2 {
+				s.serveH2(tc, true)
+			}
+			return
+		}
+		nc = tc
+	}
 	br := bufio.NewReaderSize(nc, 64<<10)
+	if s.http2 && !secure && hasH2Preface(br) {
+		s.serveH2(&prefacedConn{Conn: nc, r: br}, false)
+		return
+	}
 	raw, err := readHeaderBlock(br)
 	if err != nil {
 		return // no request within the opening-handshake timeout
@@ -199,28 +298,112 @@ func (s *FuzzingServer) serveConn(nc net.Conn) {
 		nc.Write(handshakeRejection(status, err.Error()))
 		return
 	}
-	q := req.URL.Query()
-	reject := func(status int, msg string) { nc.Write(handshakeRejection(status, msg)) }
-	switch req.URL.Path {
+	s.dispatch(&exchange{
+		started: started, raw: string(raw), url: req.URL, header: req.Header, tls: secure,
+		nc: nc, br: br, key: key,
+	})
+}
+
+// exchange is a testee client's opening handshake that passed the
+// WebSocket checks: an HTTP/1.1 upgrade read and answered by the fuzzer
+// itself, or an HTTP/2 extended CONNECT read by the HTTP/2 server.
+type exchange struct {
+	started time.Time
+	raw     string // the request, as the reports show it
+	url     *url.URL
+	header  http.Header
+	tls     bool
+
+	// After accept (HTTP/1.1: from the start), the WebSocket.
+	nc net.Conn
+	br *bufio.Reader
+
+	key string // HTTP/1.1: Sec-WebSocket-Key
+
+	w http.ResponseWriter // HTTP/2
+	r *http.Request
+}
+
+func (x *exchange) http2() bool { return x.w != nil }
+
+// reject answers with an HTTP error status and msg.
+func (x *exchange) reject(status int, msg string) {
+	if !x.http2() {
+		x.nc.Write(handshakeRejection(status, msg))
+		return
+	}
+	if status == http.StatusUpgradeRequired {
+		x.w.Header().Set("Sec-WebSocket-Version", "13")
+	}
+	http.Error(x.w, msg, status)
+}
+
+// accept completes the opening handshake with the permessage-deflate
+// response ext (or none) and writes frames after it, the deadline applying
+// to the writes. It returns the response as the reports show it. From then
+// on x.nc and x.br carry the WebSocket.
+func (x *exchange) accept(serverName, ext string, deadline time.Time, frames []byte) (string, error) {
+	if !x.http2() {
+		resp := serverResponse(x.key, serverName, ext)
+		x.nc.SetDeadline(deadline)
+		_, err := x.nc.Write(append(resp, frames...))
+		return string(resp), err
+	}
+	// RFC 8441, Section 5: a 2xx answer, with no Sec-WebSocket-Accept.
+	h := x.w.Header()
+	h.Set("Server", serverName)
+	if ext != "" {
+		h.Set("Sec-WebSocket-Extensions", ext)
+	}
+	x.w.WriteHeader(http.StatusOK)
+	resp := renderH2Response(http.StatusOK, h)
+	sc, err := conn.HTTP2ServerStream(x.w, x.r)
+	if err != nil {
+		return resp, err
+	}
+	x.nc = &h2ServerConn{Conn: sc}
+	x.br = bufio.NewReaderSize(x.nc, 64<<10)
+	x.nc.SetReadDeadline(deadline)
+	if len(frames) > 0 {
+		// A write deadline that passes resets the stream, write or not:
+		// keep it to the write.
+		x.nc.SetWriteDeadline(deadline)
+		_, err = x.nc.Write(frames)
+		x.nc.SetWriteDeadline(time.Time{})
+	}
+	return resp, err
+}
+
+// close releases an HTTP/2 stream's conn before the handler returns.
+func (x *exchange) close() {
+	if x.http2() && x.nc != nil {
+		x.nc.Close()
+	}
+}
+
+// dispatch serves the endpoint a testee client asked for.
+func (s *FuzzingServer) dispatch(x *exchange) {
+	q := x.url.Query()
+	switch x.url.Path {
 	case "/getCaseCount":
-		s.reply(nc, br, key, []byte(strconv.Itoa(len(s.cases))))
+		s.reply(x, []byte(strconv.Itoa(len(s.cases))))
 	case "/getCaseInfo":
 		c := s.caseFromQuery(q.Get("case"), q.Get("casetuple"))
 		if c == nil {
-			reject(http.StatusBadRequest, "unknown case")
+			x.reject(http.StatusBadRequest, "unknown case")
 			return
 		}
 		b, _ := json.Marshal(map[string]string{"id": c.ID, "description": c.Title})
-		s.reply(nc, br, key, b)
+		s.reply(x, b)
 	case "/getCaseStatus":
 		c := s.caseFromQuery(q.Get("case"), q.Get("casetuple"))
 		agent := q.Get("agent")
 		if c == nil || agent == "" {
-			reject(http.StatusBadRequest, "need a known case and an agent")
+			x.reject(http.StatusBadRequest, "need a known case and an agent")
 			return
 		}
 		b, _ := json.Marshal(map[string]string{"behavior": s.waitStatus(agent, c.ID)})
-		s.reply(nc, br, key, b)
+		s.reply(x, b)
 	case "/updateReports":
 		msg := "reports written"
 		if s.spec.OutDir != "" {
@@ -232,31 +415,28 @@ func (s *FuzzingServer) serveConn(nc net.Conn) {
 				msg = err.Error()
 			}
 		}
-		s.reply(nc, br, key, []byte(msg))
+		s.reply(x, []byte(msg))
 	case "/stopServer":
-		s.reply(nc, br, key, []byte("stopping"))
+		s.reply(x, []byte("stopping"))
 		s.stop()
 	case "/runCase":
 		c := s.caseFromQuery(q.Get("case"), q.Get("casetuple"))
 		agent := q.Get("agent")
 		if c == nil || agent == "" {
-			reject(http.StatusBadRequest, "need a known case and an agent")
+			x.reject(http.StatusBadRequest, "need a known case and an agent")
 			return
 		}
-		offers, err := parseOffers(req.Header.Get("Sec-WebSocket-Extensions"))
+		offers, err := parseOffers(x.header.Get("Sec-WebSocket-Extensions"))
 		if err != nil {
-			reject(http.StatusBadRequest, err.Error())
+			x.reject(http.StatusBadRequest, err.Error())
 			return
 		}
 		if ExcludedForAgent(s.spec.ExcludeAgentCases, agent, c.ID) {
-			s.reply(nc, br, key, nil)
+			s.reply(x, nil)
 			return
 		}
 		s.runMu.Lock()
 		defer s.runMu.Unlock()
-		// The previous case may have held the lock: the handshake
-		// timeout starts now.
-		nc.SetDeadline(time.Now().Add(s.o.OpenHandshakeTimeout))
 		var pm *Negotiated
 		if c.PMCE != nil {
 			pm = acceptOffer(c.PMCE.ServerAcceptOrder, offers)
@@ -265,22 +445,26 @@ func (s *FuzzingServer) serveConn(nc net.Conn) {
 		if pm != nil {
 			ext = pm.Response
 		}
-		resp := serverResponse(key, s.o.ServerName, ext)
-		if _, err := nc.Write(resp); err != nil {
-			s.addResult(handshakeFailedResult(c, agent, ModeFuzzingServer, false, started, "write response: "+err.Error(), isTimeout(err), string(raw), string(resp)))
+		// The previous case may have held the lock: the handshake
+		// timeout starts now.
+		resp, err := x.accept(s.o.ServerName, ext, time.Now().Add(s.o.OpenHandshakeTimeout), nil)
+		if err != nil {
+			cr := handshakeFailedResult(c, agent, ModeFuzzingServer, false, x.started, "write response: "+err.Error(), isTimeout(err), x.raw, resp)
+			cr.TLS, cr.HTTP2 = x.tls, x.http2()
+			s.addResult(cr)
 			return
 		}
 		sess := &session{
-			nc: nc, br: br, client: false, pmce: pm,
+			nc: x.nc, br: x.br, client: false, pmce: pm,
 			agent: agent, mode: ModeFuzzingServer,
-			request: string(raw), response: string(resp),
-			opened: time.Now(),
+			request: x.raw, response: resp,
+			opened: time.Now(), tls: x.tls, http2: x.http2(),
 		}
 		cr := runCase(context.Background(), c, sess, s.o)
 		s.addResult(cr)
 		fmt.Fprint(s.o.Progress, progressLine(s.positionOf(c), len(s.cases), cr))
 	default:
-		reject(http.StatusNotFound, "unknown endpoint")
+		x.reject(http.StatusNotFound, "unknown endpoint")
 	}
 }
 
@@ -334,18 +518,17 @@ func (s *FuzzingServer) waitStatus(agent, id string) string {
 
 // reply completes the handshake, sends msg as one text message (none if
 // nil), closes with 1000 and waits up to 1 s for the client's close before
-// dropping TCP.
-func (s *FuzzingServer) reply(nc net.Conn, br *bufio.Reader, key string, msg []byte) {
-	b := serverResponse(key, s.o.ServerName, "")
+// dropping TCP (or ending the HTTP/2 stream).
+func (s *FuzzingServer) reply(x *exchange, msg []byte) {
+	var b []byte
 	if msg != nil {
 		b = frame.AppendFrame(b, frame.Header{Fin: true, Opcode: frame.OpText}, msg)
 	}
 	b = frame.AppendFrame(b, frame.Header{Fin: true, Opcode: frame.OpClose}, binary.BigEndian.AppendUint16(nil, 1000))
-	nc.SetDeadline(time.Now().Add(s.o.CloseHandshakeTimeout))
-	if _, err := nc.Write(b); err != nil {
+	if _, err := x.accept(s.o.ServerName, "", time.Now().Add(s.o.CloseHandshakeTimeout), b); err != nil {
 		return
 	}
-	awaitClose(br)
+	awaitClose(x.br)
 }
 
 // awaitClose reads frames until a close frame, an error or the deadline.

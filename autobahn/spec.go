@@ -16,6 +16,11 @@ import (
 //	 "servers": [{"agent": "MyServer", "url": "ws://127.0.0.1:9001"}],
 //	 "cases": ["*"], "exclude-cases": ["12.*", "13.*"],
 //	 "exclude-agent-cases": {}}
+//
+// A server entry may also set "http2": true (open every case as an HTTP/2
+// extended CONNECT stream, RFC 8441) and "insecure": true (do not verify
+// the certificate of a wss:// server); both are our extensions of the
+// suite's format.
 type ClientSpec struct {
 	OutDir            string              `json:"outdir"`
 	Servers           []ServerEntry       `json:"servers"`
@@ -30,7 +35,9 @@ type ServerEntry struct {
 	// Agent names the testee in the reports. If empty, the Server header
 	// of the first handshake is used, or "UnknownServer".
 	Agent string `json:"agent"`
-	// URL is the ws:// URL to connect to; its path and query are sent.
+	// URL is the ws:// or wss:// URL to connect to; its path and query
+	// are sent. wss:// runs every case over TLS (see
+	// [Options.TLSClientConfig]).
 	URL string `json:"url"`
 	// Options is accepted and ignored (the suite's "version" and the like).
 	Options map[string]any `json:"options"`
@@ -38,14 +45,27 @@ type ServerEntry struct {
 	Origin string `json:"origin"`
 	// Protocols, if set, are offered in Sec-WebSocket-Protocol.
 	Protocols []string `json:"protocols"`
+	// HTTP2 opens every case as an extended CONNECT stream (RFC 8441) on
+	// an HTTP/2 connection of its own: over TLS with ALPN h2 for wss://,
+	// with prior knowledge (h2c) for ws://. [Options.HTTP2] sets it for
+	// every server. Our extension of the spec format.
+	HTTP2 bool `json:"http2"`
+	// Insecure skips the verification of a wss:// server's certificate,
+	// for testees with self-signed ones. Our extension of the spec format.
+	Insecure bool `json:"insecure"`
 }
 
 // ServerSpec is a fuzzingserver spec file:
 //
 //	{"url": "ws://127.0.0.1:9001", "outdir": "./reports/clients",
 //	 "cases": ["*"], "exclude-cases": [], "exclude-agent-cases": {}}
+//
+// A wss:// url serves TLS (see [Options.TLSServerConfig]); "http2": true,
+// our extension of the format, also accepts testee clients over HTTP/2
+// (see [Options.HTTP2]).
 type ServerSpec struct {
 	URL               string              `json:"url"`
+	HTTP2             bool                `json:"http2"`
 	OutDir            string              `json:"outdir"`
 	Cases             []string            `json:"cases"`
 	ExcludeCases      []string            `json:"exclude-cases"`
@@ -111,11 +131,20 @@ func LoadServerSpec(path string) (*ServerSpec, error) {
 	return ParseServerSpec(b)
 }
 
-// wsURL is a parsed ws:// URL.
+// wsURL is a parsed ws:// or wss:// URL.
 type wsURL struct {
-	host   string // Host header value, as given
-	addr   string // host:port to dial
-	target string // request-target: path and query
+	secure   bool   // wss://: TLS
+	host     string // Host header value, as given
+	hostname string // host without port or brackets, for TLS
+	addr     string // host:port to dial
+	target   string // request-target: path and query
+}
+
+func (u *wsURL) base() string {
+	if u.secure {
+		return "wss://" + u.host
+	}
+	return "ws://" + u.host
 }
 
 func parseWSURL(s string) (*wsURL, error) {
@@ -123,15 +152,21 @@ func parseWSURL(s string) (*wsURL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("autobahn: url %q: %w", s, err)
 	}
-	if u.Scheme != "ws" {
-		return nil, fmt.Errorf("autobahn: url %q: only ws:// is supported", s)
+	if u.Scheme != "ws" && u.Scheme != "wss" {
+		return nil, fmt.Errorf("autobahn: url %q: only ws:// and wss:// are supported", s)
 	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("autobahn: url %q: no host", s)
 	}
+	secure := u.Scheme == "wss"
+	hostname := strings.Trim(u.Hostname(), "[]")
 	addr := u.Host
 	if u.Port() == "" {
-		addr = net.JoinHostPort(strings.Trim(u.Hostname(), "[]"), "80")
+		port := "80"
+		if secure {
+			port = "443"
+		}
+		addr = net.JoinHostPort(hostname, port)
 	}
 	target := u.EscapedPath()
 	if target == "" {
@@ -140,5 +175,5 @@ func parseWSURL(s string) (*wsURL, error) {
 	if u.RawQuery != "" {
 		target += "?" + u.RawQuery
 	}
-	return &wsURL{host: u.Host, addr: addr, target: target}, nil
+	return &wsURL{secure: secure, host: u.Host, hostname: hostname, addr: addr, target: target}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -30,9 +31,16 @@ type EchoFunc func(ctx context.Context, url string) error
 // ws://127.0.0.1:9001. If progress is set, a line per case is printed to it.
 // It returns the number of cases run.
 func RunTesteeClient(ctx context.Context, server, agent string, echo EchoFunc, progress io.Writer) (int, error) {
+	return RunTesteeClientTLS(ctx, server, agent, echo, progress, nil)
+}
+
+// RunTesteeClientTLS is [RunTesteeClient] for a wss:// fuzzing server
+// whose certificate cfg verifies (see [FetchMessageTLS]); echo brings its
+// own TLS configuration.
+func RunTesteeClientTLS(ctx context.Context, server, agent string, echo EchoFunc, progress io.Writer, cfg *tls.Config) (int, error) {
 	server = strings.TrimRight(server, "/")
 	q := url.QueryEscape(agent)
-	s, err := FetchMessage(ctx, server+"/getCaseCount")
+	s, err := FetchMessageTLS(ctx, server+"/getCaseCount", cfg)
 	if err != nil {
 		return 0, err
 	}
@@ -53,7 +61,7 @@ func RunTesteeClient(ctx context.Context, server, agent string, echo EchoFunc, p
 			}
 		}
 	}
-	if _, err := FetchMessage(ctx, server+"/updateReports?agent="+q); err != nil {
+	if _, err := FetchMessageTLS(ctx, server+"/updateReports?agent="+q, cfg); err != nil {
 		return n, err
 	}
 	return n, nil
@@ -62,8 +70,16 @@ func RunTesteeClient(ctx context.Context, server, agent string, echo EchoFunc, p
 // FetchMessage connects to a fuzzing server endpoint that sends one text
 // message and closes (getCaseCount, getCaseInfo, getCaseStatus,
 // updateReports), and returns the message. It does the closing handshake
-// and gives up after 15 s.
+// and gives up after 15 s. It speaks HTTP/1.1, over TLS for wss:// with
+// the system's roots.
 func FetchMessage(ctx context.Context, rawURL string) ([]byte, error) {
+	return FetchMessageTLS(ctx, rawURL, nil)
+}
+
+// FetchMessageTLS is [FetchMessage] with cfg (nil means the defaults) as
+// the TLS configuration for a wss:// URL, for fuzzing servers with
+// certificates the system does not trust.
+func FetchMessageTLS(ctx context.Context, rawURL string, cfg *tls.Config) ([]byte, error) {
 	u, err := parseWSURL(rawURL)
 	if err != nil {
 		return nil, err
@@ -79,6 +95,13 @@ func FetchMessage(ctx context.Context, rawURL string) ([]byte, error) {
 		deadline = dl
 	}
 	nc.SetDeadline(deadline)
+	if u.secure {
+		tc := tls.Client(nc, tlsClientConfig(cfg, u, false, "http/1.1"))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, fmt.Errorf("autobahn: %s: TLS handshake: %w", rawURL, err)
+		}
+		nc = tc
+	}
 	key := handshake.NewKey()
 	srv := &ServerEntry{}
 	if _, err := nc.Write(clientRequest(u, srv, key, "", Version)); err != nil {

@@ -384,16 +384,8 @@ func serveTestee(nc net.Conn, f flaws) {
 	c := &tconn{nc: nc, br: br, server: true, f: f}
 	resp := "HTTP/1.1 101 Switching Protocols\r\nServer: raw-testee\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Accept: " + testeeAccept(req.Header.Get("Sec-WebSocket-Key")) + "\r\n"
-	if offer, ok := parseTesteeOffer(req.Header.Get("Sec-WebSocket-Extensions")); ok && f.deflate {
-		c.pm = &testeePMCE{sendBits: 15}
-		ext := "permessage-deflate"
-		if _, ok := offer["server_no_context_takeover"]; ok {
-			ext += "; server_no_context_takeover"
-		}
-		if bits, ok := offer["server_max_window_bits"]; ok {
-			c.pm.sendBits, _ = strconv.Atoi(bits)
-			ext += "; server_max_window_bits=" + bits
-		}
+	var ext string
+	if ext, c.pm = testeeServerPMCE(req.Header.Get("Sec-WebSocket-Extensions"), f); ext != "" {
 		resp += "Sec-WebSocket-Extensions: " + ext + "\r\n"
 	}
 	if _, err := nc.Write([]byte(resp + "\r\n")); err != nil {
@@ -401,6 +393,41 @@ func serveTestee(nc net.Conn, f flaws) {
 		return
 	}
 	c.run()
+}
+
+// testeeServerPMCE answers a permessage-deflate offer as the testee server
+// does: accepted with f.deflate, the first offer, honouring its
+// server_no_context_takeover and server_max_window_bits. It returns the
+// response's extension ("" for none) and the testee's state.
+func testeeServerPMCE(offers string, f flaws) (string, *testeePMCE) {
+	offer, ok := parseTesteeOffer(offers)
+	if !ok || !f.deflate {
+		return "", nil
+	}
+	pm := &testeePMCE{sendBits: 15}
+	ext := "permessage-deflate"
+	if _, ok := offer["server_no_context_takeover"]; ok {
+		ext += "; server_no_context_takeover"
+	}
+	if bits, ok := offer["server_max_window_bits"]; ok {
+		pm.sendBits, _ = strconv.Atoi(bits)
+		ext += "; server_max_window_bits=" + bits
+	}
+	return ext, pm
+}
+
+// testeeClientPMCE is the testee client's permessage-deflate state for a
+// server's response, or nil.
+func testeeClientPMCE(response string) *testeePMCE {
+	offer, ok := parseTesteeOffer(response)
+	if !ok {
+		return nil
+	}
+	pm := &testeePMCE{sendBits: 15}
+	if bits, ok := offer["client_max_window_bits"]; ok {
+		pm.sendBits, _ = strconv.Atoi(bits)
+	}
+	return pm
 }
 
 // testeeClient returns the EchoFunc of an echo testee client.
@@ -437,13 +464,7 @@ func testeeClient(f flaws) EchoFunc {
 			return fmt.Errorf("testee client: handshake refused: %s", resp.Status)
 		}
 		nc.SetDeadline(time.Time{})
-		c := &tconn{nc: nc, br: br, f: f}
-		if offer, ok := parseTesteeOffer(resp.Header.Get("Sec-WebSocket-Extensions")); ok {
-			c.pm = &testeePMCE{sendBits: 15}
-			if bits, ok := offer["client_max_window_bits"]; ok {
-				c.pm.sendBits, _ = strconv.Atoi(bits)
-			}
-		}
+		c := &tconn{nc: nc, br: br, f: f, pm: testeeClientPMCE(resp.Header.Get("Sec-WebSocket-Extensions"))}
 		stop := context.AfterFunc(ctx, func() { nc.Close() })
 		defer stop()
 		return c.run()

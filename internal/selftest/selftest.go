@@ -5,13 +5,17 @@ package selftest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/wirelevel/ws/autobahn"
+	"github.com/wirelevel/ws/conn"
 	"github.com/wirelevel/ws/internal/echo"
 )
 
@@ -37,6 +41,14 @@ type Config struct {
 	Progress       io.Writer // a line per case, or nil
 	SkipServer     bool
 	SkipClient     bool
+	// HTTP2 runs the suite over HTTP/2 with prior knowledge (h2c, RFC
+	// 8441): the echo server serves HTTP/1.1 and h2c, the harness opens
+	// every case against it as an extended CONNECT stream, and the testee
+	// client dials with DialOptions.HTTP2 into a fuzzing server that takes
+	// HTTP/2. The process must have started with GODEBUG=http2xconnect=1
+	// (Run returns autobahn.ErrNoExtendedConnect otherwise), and every case
+	// must have run over HTTP/2.
+	HTTP2 bool
 }
 
 // Run runs the selected cases against the echo server (fuzzingclient mode)
@@ -47,17 +59,40 @@ func Run(ctx context.Context, cfg Config) (server, client *autobahn.Results, err
 	if cases == nil {
 		cases = DefaultCases
 	}
+	if cfg.HTTP2 && !strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1") {
+		return nil, nil, autobahn.ErrNoExtendedConnect
+	}
 	if !cfg.SkipServer {
 		if server, err = runServer(ctx, cfg, cases); err != nil {
 			return nil, nil, err
+		}
+		if err := checkHTTP2(cfg, server, "server"); err != nil {
+			return server, nil, err
 		}
 	}
 	if !cfg.SkipClient {
 		if client, err = runClient(ctx, cfg, cases); err != nil {
 			return server, nil, err
 		}
+		if err := checkHTTP2(cfg, client, "client"); err != nil {
+			return server, client, err
+		}
 	}
 	return server, client, nil
+}
+
+// checkHTTP2 makes sure that no case of an HTTP/2 run fell back to
+// HTTP/1.1.
+func checkHTTP2(cfg Config, res *autobahn.Results, side string) error {
+	if !cfg.HTTP2 {
+		return nil
+	}
+	for _, cr := range res.Cases {
+		if !cr.HTTP2 {
+			return fmt.Errorf("selftest: %s case %s did not run over HTTP/2", side, cr.ID)
+		}
+	}
+	return nil
 }
 
 // runServer tests the echo server: the harness is the client.
@@ -68,6 +103,11 @@ func runServer(ctx context.Context, cfg Config, cases []string) (*autobahn.Resul
 	}
 	es := &echo.Server{}
 	hs := &http.Server{Handler: es, ReadHeaderTimeout: 10 * time.Second}
+	if cfg.HTTP2 {
+		hs.Protocols = new(http.Protocols)
+		hs.Protocols.SetHTTP1(true)
+		hs.Protocols.SetUnencryptedHTTP2(true)
+	}
 	go hs.Serve(ln)
 	defer func() {
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -76,7 +116,7 @@ func runServer(ctx context.Context, cfg Config, cases []string) (*autobahn.Resul
 		es.Shutdown(shutdown)
 	}()
 	spec := &autobahn.ClientSpec{
-		Servers:      []autobahn.ServerEntry{{Agent: ServerAgent, URL: "ws://" + ln.Addr().String() + "/"}},
+		Servers:      []autobahn.ServerEntry{{Agent: ServerAgent, URL: "ws://" + ln.Addr().String() + "/", HTTP2: cfg.HTTP2}},
 		Cases:        cases,
 		ExcludeCases: cfg.Exclude,
 	}
@@ -89,7 +129,7 @@ func runClient(ctx context.Context, cfg Config, cases []string) (*autobahn.Resul
 	if err != nil {
 		return nil, err
 	}
-	spec := &autobahn.ServerSpec{URL: "ws://" + ln.Addr().String(), Cases: cases, ExcludeCases: cfg.Exclude}
+	spec := &autobahn.ServerSpec{URL: "ws://" + ln.Addr().String(), Cases: cases, ExcludeCases: cfg.Exclude, HTTP2: cfg.HTTP2}
 	fs, err := autobahn.NewFuzzingServer(spec, withProgress(cfg.Options, cfg.Progress, "client"))
 	if err != nil {
 		ln.Close()
@@ -97,10 +137,34 @@ func runClient(ctx context.Context, cfg Config, cases []string) (*autobahn.Resul
 	}
 	go fs.Serve(ln)
 	defer fs.Close()
-	if _, err := autobahn.RunTesteeClient(ctx, "ws://"+ln.Addr().String(), ClientAgent, echo.TesteeClient, nil); err != nil {
+	testee := echo.TesteeClient
+	if cfg.HTTP2 {
+		testee = http2Testee
+	}
+	if _, err := autobahn.RunTesteeClient(ctx, "ws://"+ln.Addr().String(), ClientAgent, testee, nil); err != nil {
 		return nil, fmt.Errorf("selftest: testee client: %w", err)
 	}
 	return fs.Results(), nil
+}
+
+// http2Testee is echo.TesteeClient over HTTP/2: it dials with
+// DialOptions.HTTP2 and refuses the fallback to HTTP/1.1.
+func http2Testee(ctx context.Context, url string) error {
+	opts := echo.ClientOptions()
+	opts.HTTP2 = true
+	c, err := conn.Dial(ctx, url, opts)
+	if err != nil {
+		return err
+	}
+	defer c.CloseNow()
+	if !c.HTTP2() {
+		return errors.New("selftest: the testee client fell back to HTTP/1.1")
+	}
+	err = echo.Loop(ctx, c)
+	if conn.CloseStatus(err) != 0 {
+		return nil // the case ended with a closing handshake or a drop
+	}
+	return err
 }
 
 func withProgress(o *autobahn.Options, w io.Writer, side string) *autobahn.Options {
