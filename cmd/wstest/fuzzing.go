@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -76,7 +77,14 @@ func testeeClient(ctx context.Context, cfg config, stdout io.Writer) error {
 	if agent == "" {
 		agent = selftest.ClientAgent
 	}
-	n, err := autobahn.RunTesteeClient(ctx, strings.TrimRight(u.String(), "/"), agent, echo.TesteeClient, stdout)
+	opts := echo.ClientOptions()
+	opts.HTTP2 = cfg.http2
+	var tlsCfg *tls.Config
+	if cfg.insecure {
+		tlsCfg = &tls.Config{InsecureSkipVerify: true}
+		opts.TLSConfig = tlsCfg
+	}
+	n, err := autobahn.RunTesteeClientTLS(ctx, strings.TrimRight(u.String(), "/"), agent, echo.TesteeClientWith(opts), stdout, tlsCfg)
 	if err != nil {
 		return err
 	}

@@ -57,16 +57,18 @@ Flags:
   -cases LIST          comma-separated case patterns (no mode; default: 1.*-10.*
                        and the 12/13 rows up to 16 KiB messages; '*' for all)
   -o, --outdir DIR     report directory (no mode; default ./reports)
-  -http2               echoclient: dial over HTTP/2 (RFC 8441), falling back
-                       to HTTP/1.1 if the server does not offer it
-  -insecure            echoclient: accept any TLS certificate (for wss:// to
-                       the echo server's self-signed one)
+  -http2               echoclient, testeeclient: dial over HTTP/2 (RFC 8441),
+                       falling back to HTTP/1.1 if the server does not offer it
+  -insecure            echoclient, testeeclient: accept any TLS certificate
+                       (for wss:// to a self-signed server)
 
 A wss:// echo server serves TLS with a freshly generated self-signed
 certificate, HTTP/2 with extended CONNECT (RFC 8441) and HTTP/1.1 upgrades
 side by side; wstest re-executes itself with GODEBUG=http2xconnect=1 to
 switch extended CONNECT on. A ws:// echo server also takes HTTP/2 without
-TLS (prior knowledge).
+TLS (prior knowledge). The fuzzing server likewise takes wss:// (with a
+self-signed certificate unless the spec's options say otherwise) and
+HTTP/2 testee clients.
 `
 
 type config struct {
@@ -112,7 +114,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wstest: unexpected argument %q (wstest -h for usage)\n", fs.Arg(0))
 		return 2
 	}
-	if cfg.mode == "echoserver" && !xconnect() {
+	if (cfg.mode == "echoserver" || cfg.mode == "fuzzingserver") && !xconnect() {
 		reexecWithXConnect() // returns only if it cannot
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -153,14 +153,24 @@ func RunClient(ctx context.Context, url string, opts *conn.DialOptions, checks [
 // client: it dials url with ClientOptions and echoes until the fuzzing
 // server ends the case.
 func TesteeClient(ctx context.Context, url string) error {
-	c, err := conn.Dial(ctx, url, ClientOptions())
+	return TesteeClientWith(ClientOptions())(ctx, url)
+}
+
+// TesteeClientWith is TesteeClient dialling with opts.
+func TesteeClientWith(opts *conn.DialOptions) func(ctx context.Context, url string) error {
+	return func(ctx context.Context, url string) error {
+		return testee(ctx, url, opts)
+	}
+}
+
+func testee(ctx context.Context, url string, opts *conn.DialOptions) error {
+	c, err := conn.Dial(ctx, url, opts)
 	if err != nil {
 		return err
 	}
 	defer c.CloseNow()
-	err = Loop(ctx, c)
-	if conn.CloseStatus(err) != 0 {
-		return nil // the case ended with a closing handshake or a drop
-	}
-	return err
+	// However the case ends (closing handshake, a failure the case
+	// provoked, a drop), the fuzzing server judges it.
+	Loop(ctx, c)
+	return nil
 }
