@@ -357,7 +357,7 @@ func (r *result) ours() (column, bool) {
 }
 
 func (r *result) write(w io.Writer) {
-	ours, hasOurs := r.ours()
+	_, hasOurs := r.ours()
 	peers := 0
 	for _, c := range r.cols {
 		if c.lib.Peer {
@@ -379,7 +379,7 @@ func (r *result) write(w io.Writer) {
 			fmt.Fprintf(w, " %s |", c)
 		}
 		if ratio {
-			fmt.Fprintf(w, " %s ÷ best peer |", ours)
+			fmt.Fprint(w, " best of ours ÷ best peer |")
 		}
 		fmt.Fprint(w, "\n|---|")
 		for range r.cols {
@@ -401,6 +401,10 @@ func (r *result) write(w io.Writer) {
 				}
 				fmt.Fprintf(w, "| %s %s |", label, arrow)
 				best, bestCol := math.NaN(), ""
+				mine, mineCol := math.NaN(), ""
+				better := func(v, than float64) bool {
+					return math.IsNaN(than) || (ms.higher && v > than) || (!ms.higher && v < than)
+				}
 				for _, c := range r.cols {
 					v := r.med(cs, c, ms.key)
 					if math.IsNaN(v) {
@@ -408,16 +412,18 @@ func (r *result) write(w io.Writer) {
 						continue
 					}
 					fmt.Fprintf(w, " %s |", ms.format(v, cs))
-					if c.lib.Peer && (math.IsNaN(best) || (ms.higher && v > best) || (!ms.higher && v < best)) {
+					switch {
+					case c.lib.Peer && better(v, best):
 						best, bestCol = v, c.String()
+					case !c.lib.Peer && better(v, mine):
+						mine, mineCol = v, c.String()
 					}
 				}
 				if ratio {
-					v := r.med(cs, ours, ms.key)
-					if math.IsNaN(v) || math.IsNaN(best) || max(best, ms.floor) == 0 {
+					if math.IsNaN(mine) || math.IsNaN(best) || max(best, ms.floor) == 0 {
 						fmt.Fprint(w, " – |")
 					} else {
-						fmt.Fprintf(w, " %.2f (%s) |", max(v, ms.floor)/max(best, ms.floor), bestCol)
+						fmt.Fprintf(w, " %.2f (%s ÷ %s) |", max(mine, ms.floor)/max(best, ms.floor), mineCol, bestCol)
 					}
 				}
 				fmt.Fprintln(w)

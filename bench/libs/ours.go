@@ -36,6 +36,51 @@ var ours = &Lib{
 	},
 }
 
+// oursPoll is this library with a conn.Poller reading the connections: no
+// goroutine (and no buffer) per idle connection, the way the package
+// recommends for servers holding many mostly idle connections.
+var oursPoll = &Lib{
+	Name:    "ours-poll",
+	Default: true,
+	Module:  "github.com/wirelevel/ws (this tree)",
+	API:     "conn.Accept, then a conn.Poller whose OnMessage answers with QueueMessage (no goroutine per idle connection); broadcast as ours",
+	UTF8:    true,
+	Deflate: []string{"ctx", "noctx"},
+	newServer: func() *Server {
+		p, err := conn.NewPoller()
+		if err != nil {
+			panic(err)
+		}
+		h := &oursHub{}
+		echo := conn.PollHandler{OnMessage: func(c *conn.Conn, typ conn.MessageType, msg []byte) {
+			c.QueueMessage(typ, msg)
+		}}
+		sink := conn.PollHandler{OnMessage: func(*conn.Conn, conn.MessageType, []byte) {}}
+		serveEcho := func(c *conn.Conn) {
+			if p.Add(c, echo) != nil {
+				c.CloseNow()
+			}
+		}
+		serveHub := func(c *conn.Conn) {
+			h.g.Add(c)
+			if p.Add(c, sink) != nil {
+				c.CloseNow()
+			}
+		}
+		return &Server{
+			Handler: mux(
+				oursHandler(nil, serveEcho),
+				oursHandler(nil, serveHub),
+				map[string]http.HandlerFunc{
+					"ctx":   oursHandler(&conn.CompressionOptions{}, serveEcho),
+					"noctx": oursHandler(&conn.CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}, serveEcho),
+				}),
+			Hub: h,
+		}
+	},
+	readPath: func(nc net.Conn, ready func()) (int, error) { return ours.readPath(nc, ready) },
+}
+
 // oursRaw is this library without net/http: conn.Upgrade reads the request
 // straight off the TCP connection.
 var oursRaw = &Lib{
