@@ -124,6 +124,7 @@ type Conn struct {
 	warr    [2][]byte
 	wq      *[]byte             // queued frames (QueueMessage), or nil
 	wqn     int                 // bytes queued in wq
+	queued  atomic.Bool         // wq != nil, readable without writeMu (for the reader's flush)
 	writer  messageWriter       // guarded by msgMu
 	comp    *deflate.Compressor // guarded by msgMu; nil without permessage-deflate
 

@@ -92,6 +92,9 @@ func TestQueueZeroAllocs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation counts are checked in the full run")
 	}
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector; .ci/run checks allocations without -race")
+	}
 	srv, cli := tcpPair(t, nil, nil)
 	msg := pattern(100)
 	buf := make([]byte, 0, 100)
@@ -109,5 +112,61 @@ func TestQueueZeroAllocs(t *testing.T) {
 	run()
 	if allocs := testing.AllocsPerRun(50, run); allocs != 0 {
 		t.Errorf("QueueMessage+Flush: %v allocs per run, want 0", allocs)
+	}
+}
+
+// One goroutine reads while another queues and flushes, as a server with a
+// read loop and a write loop does; the race detector watches the handoff
+// between the reader's flush and the writer's.
+func TestQueueWhileReading(t *testing.T) {
+	srv, cli := tcpPair(t, nil, nil)
+	const n = 200
+	done := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 0, 64)
+		for range n {
+			if _, _, err := srv.ReadMessage(bg, buf); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	echoed := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 0, 64)
+		for range n {
+			if _, _, err := cli.ReadMessage(bg, buf); err != nil {
+				echoed <- err
+				return
+			}
+		}
+		echoed <- nil
+	}()
+	for i := range n {
+		if err := srv.QueueMessage(Text, []byte("from the write loop")); err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 {
+			if err := srv.Flush(bg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := cli.WriteMessage(bg, Text, []byte("to the read loop")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := srv.Flush(bg); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []chan error{done, echoed} {
+		select {
+		case err := <-ch:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("messages did not arrive")
+		}
 	}
 }

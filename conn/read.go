@@ -404,7 +404,7 @@ func (c *Conn) fill(n int) error {
 				c.rr = 0
 			}
 		}
-		if c.wq != nil {
+		if c.queued.Load() {
 			c.flushBeforeRead()
 		}
 		var m int

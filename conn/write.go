@@ -103,6 +103,7 @@ func (c *Conn) queueLocked(h frame.Header, p []byte) {
 	if c.wq == nil {
 		c.wq = getBuf(c.opts.writeBufferSize)
 		c.wqn = 0
+		c.queued.Store(true)
 	}
 	b := (*c.wq)[c.wqn:]
 	n := frame.PutHeader(b, h)
@@ -133,6 +134,7 @@ func (c *Conn) flushQueueLocked() error {
 	_, err := c.nc.Write((*c.wq)[:c.wqn])
 	putBuf(c.wq)
 	c.wq, c.wqn = nil, 0
+	c.queued.Store(false)
 	return err
 }
 
