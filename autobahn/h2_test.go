@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -20,48 +19,13 @@ import (
 
 	"github.com/wirelevel/ws/conn"
 	"github.com/wirelevel/ws/internal/echo"
+	"github.com/wirelevel/ws/internal/testpeer"
 	"github.com/wirelevel/ws/internal/tlscert"
 )
 
 // These tests run the suite over HTTP/2 (RFC 8441) and TLS against this
 // library's echo server and client, and check that every case ends exactly
 // as over HTTP/1.1 on TCP.
-
-// withExtendedConnect runs the calling test in a child process whose
-// environment enables extended CONNECT in Go's HTTP/2 server
-// (GODEBUG=http2xconnect=1, read once at start-up). It returns true in the
-// child, where the test goes on, and false in the parent once the child
-// has passed.
-func withExtendedConnect(t *testing.T) bool {
-	t.Helper()
-	if extendedConnectEnabled() {
-		return true
-	}
-	args := []string{"-test.run=^" + t.Name() + "$", "-test.v"}
-	if testing.Short() {
-		args = append(args, "-test.short")
-	}
-	timeout := 20 * time.Minute
-	if dl, ok := t.Deadline(); ok {
-		timeout = time.Until(dl) - 5*time.Second
-	}
-	args = append(args, "-test.timeout="+timeout.String())
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "GODEBUG=http2xconnect=1")
-	out, err := cmd.CombinedOutput()
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		t.Log("child: " + line)
-	}
-	if err != nil {
-		t.Fatalf("child test with GODEBUG=http2xconnect=1 failed: %v", err)
-	}
-	if !strings.Contains(string(out), "--- PASS: "+t.Name()) {
-		t.Fatalf("child did not run %s", t.Name())
-	}
-	return false
-}
 
 // transport is one way of carrying the cases.
 type transport struct {
@@ -296,7 +260,7 @@ func h2Selection() (include, exclude []string) {
 // short enough for a loaded machine to miss one); a difference that stays
 // fails the test.
 func TestHTTP2SameVerdicts(t *testing.T) {
-	if !withExtendedConnect(t) {
+	if !testpeer.WithExtendedConnect(t) {
 		return
 	}
 	include, exclude := h2Selection()
@@ -439,7 +403,7 @@ func withHTTP2(o *Options) *Options {
 // failures come from the close-handshake and server-drop timeouts.
 func TestHTTP2BrokenTestees(t *testing.T) {
 	t.Parallel() // mostly waiting for the cases' timers, like TestTimedRuns
-	if !withExtendedConnect(t) {
+	if !testpeer.WithExtendedConnect(t) {
 		return
 	}
 	include := sections1to10
@@ -498,7 +462,7 @@ func TestHTTP2BrokenTestees(t *testing.T) {
 // TestHTTP2Endpoints drives a fuzzing server's endpoints over HTTP/2 (h2c
 // and TLS with a generated certificate) next to HTTP/1.1 on the same port.
 func TestHTTP2Endpoints(t *testing.T) {
-	if !withExtendedConnect(t) {
+	if !testpeer.WithExtendedConnect(t) {
 		return
 	}
 	for _, secure := range []bool{false, true} {
@@ -690,7 +654,7 @@ func TestTLSAndHTTP2Failures(t *testing.T) {
 // must still end the case at once, in both modes, as closing a socket ends
 // a blocked write.
 func TestHTTP2StalledTestee(t *testing.T) {
-	if !withExtendedConnect(t) {
+	if !testpeer.WithExtendedConnect(t) {
 		return
 	}
 	opts := &Options{HTTP2: true, MaxCaseDuration: 500 * time.Millisecond}

@@ -75,7 +75,7 @@ func TestInteropChromiumHTTP2(t *testing.T) {
 	if testing.Short() {
 		t.Skip("interop runs in the full test run")
 	}
-	if !withExtendedConnect(t) {
+	if !testpeer.WithExtendedConnect(t) {
 		return
 	}
 	exe := testpeer.Chromium(t)

@@ -6,8 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,38 +13,8 @@ import (
 	"time"
 
 	"github.com/wirelevel/ws/frame"
+	"github.com/wirelevel/ws/internal/testpeer"
 )
-
-// withExtendedConnect runs the calling test in a child process whose
-// environment enables extended CONNECT in Go's HTTP/2 server
-// (GODEBUG=http2xconnect=1, read once at start-up). It returns true in the
-// child, where the test should go on, and false in the parent after the
-// child has run.
-func withExtendedConnect(t *testing.T) bool {
-	t.Helper()
-	if strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1") {
-		return true
-	}
-	args := []string{"-test.run=^" + t.Name() + "$", "-test.v"}
-	if testing.Short() {
-		args = append(args, "-test.short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "GODEBUG=http2xconnect=1")
-	out, err := cmd.CombinedOutput()
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		t.Log("child: " + line)
-	}
-	if err != nil {
-		t.Fatalf("child test with GODEBUG=http2xconnect=1 failed: %v", err)
-	}
-	if !strings.Contains(string(out), "--- PASS: "+t.Name()) {
-		t.Fatalf("child did not run %s", t.Name())
-	}
-	return false
-}
 
 type h2Server struct {
 	*httptest.Server
@@ -86,7 +54,7 @@ func (s *h2Server) tlsConfig() *tls.Config {
 }
 
 func TestHTTP2(t *testing.T) {
-	if !withExtendedConnect(t) {
+	if !testpeer.WithExtendedConnect(t) {
 		return
 	}
 	s := newH2Server(t, &AcceptOptions{Compression: &CompressionOptions{}})
@@ -160,7 +128,7 @@ func TestHTTP2(t *testing.T) {
 
 // Protocol errors over HTTP/2 fail the stream with the right close code.
 func TestHTTP2ProtocolError(t *testing.T) {
-	if !withExtendedConnect(t) {
+	if !testpeer.WithExtendedConnect(t) {
 		return
 	}
 	s := newH2Server(t, &AcceptOptions{Options: Options{ReadLimit: 1000}})
@@ -181,7 +149,7 @@ func TestHTTP2ProtocolError(t *testing.T) {
 // Without extended CONNECT (this process has no GODEBUG), or without
 // HTTP/2, Dial falls back to HTTP/1.1.
 func TestHTTP2Fallback(t *testing.T) {
-	if strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1") {
+	if testpeer.ExtendedConnect() {
 		t.Skip("runs in a process without extended CONNECT")
 	}
 	for _, h2 := range []bool{true, false} {

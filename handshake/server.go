@@ -322,15 +322,7 @@ func (s *Server) check(req *Request, up *Upgrade, h2 bool) error {
 // rules, which accept obsolete line folding. HTTP/2 requests fail with 505.
 // A failure is a [*RejectError]; answer it with its ServeHTTP method.
 func (s *Server) CheckHTTP(r *http.Request) (*Upgrade, error) {
-	req, err := s.copyRequest(r)
-	if err != nil {
-		return nil, err
-	}
-	up := new(Upgrade)
-	if err := s.check(req, up, false); err != nil {
-		return nil, err
-	}
-	return up, nil
+	return s.checkHTTP(r, false)
 }
 
 // CheckExtendedConnect checks a WebSocket request made over HTTP/2 with
@@ -341,12 +333,18 @@ func (s *Server) CheckHTTP(r *http.Request) (*Upgrade, error) {
 // Sec-WebSocket-Extensions, written by the caller through net/http. A
 // failure is a [*RejectError].
 func (s *Server) CheckExtendedConnect(r *http.Request) (*Upgrade, error) {
+	return s.checkHTTP(r, true)
+}
+
+// checkHTTP copies a request read by net/http and checks it, as an HTTP/1.1
+// upgrade or, with h2, as an extended CONNECT.
+func (s *Server) checkHTTP(r *http.Request, h2 bool) (*Upgrade, error) {
 	req, err := s.copyRequest(r)
 	if err != nil {
 		return nil, err
 	}
 	up := new(Upgrade)
-	if err := s.check(req, up, true); err != nil {
+	if err := s.check(req, up, h2); err != nil {
 		return nil, err
 	}
 	return up, nil

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wirelevel/ws/autobahn"
+	"github.com/wirelevel/ws/internal/testpeer"
 )
 
 // TestHTTP2Conformance runs the conformance suite over HTTP/2 (h2c, RFC
@@ -26,8 +26,7 @@ func TestHTTP2Conformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the conformance run is part of the full test run")
 	}
-	if !strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1") {
-		reexec(t)
+	if !testpeer.WithExtendedConnect(t) {
 		return
 	}
 	var sel []string
@@ -67,34 +66,5 @@ func TestHTTP2Conformance(t *testing.T) {
 		for _, d := range Diff(want[side.name], Outcomes(side.res, side.agent)) {
 			t.Errorf("%s over HTTP/2: %s", side.name, d)
 		}
-	}
-}
-
-// reexec runs the calling test in a child process with
-// GODEBUG=http2xconnect=1 and fails if the child fails.
-func reexec(t *testing.T) {
-	t.Helper()
-	args := []string{"-test.run=^" + t.Name() + "$", "-test.v"}
-	timeout := 55 * time.Minute
-	if dl, ok := t.Deadline(); ok {
-		timeout = time.Until(dl) - 5*time.Second
-	}
-	args = append(args, "-test.timeout="+timeout.String())
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "GODEBUG=http2xconnect=1")
-	out, err := cmd.CombinedOutput()
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		t.Log("child: " + line)
-	}
-	if err != nil {
-		t.Fatalf("child test with GODEBUG=http2xconnect=1 failed: %v", err)
-	}
-	if strings.Contains(string(out), "--- SKIP: "+t.Name()) {
-		t.Skip("the child skipped")
-	}
-	if !strings.Contains(string(out), "--- PASS: "+t.Name()) {
-		t.Fatalf("child did not run %s", t.Name())
 	}
 }
