@@ -9,39 +9,59 @@ import (
 	"github.com/wirelevel/ws/bench/memconn"
 )
 
-var gwsLib = &Lib{
-	Name:    "gws",
-	Peer:    true,
-	Default: true,
-	Module:  "github.com/lxzan/gws v1.8.9",
-	API:     "NewUpgrader with an OnMessage echo (WriteMessage), ReadLoop on its own goroutine, ParallelEnabled off; broadcast with NewBroadcaster",
-	UTF8:    false, // CheckUtf8Enabled defaults to false
-	Deflate: []string{"ctx", "noctx"},
-	newServer: func() *Server {
-		h := &gwsHub{}
-		echo := gws.NewUpgrader(gwsEcho{}, gwsOptions(nil))
-		bcast := gws.NewUpgrader(h, gwsOptions(nil))
-		ctx := gws.NewUpgrader(gwsEcho{}, gwsOptions(&gws.PermessageDeflate{Enabled: true, ServerContextTakeover: true, ClientContextTakeover: true}))
-		noctx := gws.NewUpgrader(gwsEcho{}, gwsOptions(&gws.PermessageDeflate{Enabled: true}))
-		return &Server{
-			Handler: mux(gwsHandler(echo), gwsHandler(bcast), map[string]http.HandlerFunc{
-				"ctx":   gwsHandler(ctx),
-				"noctx": gwsHandler(noctx),
-			}),
-			Hub: h,
-		}
-	},
-	readPath: func(nc net.Conn, ready func()) (int, error) {
-		var h gwsCount
-		up := gws.NewUpgrader(&h, gwsOptions(nil))
-		c, err := up.Upgrade(memconn.NewResponseWriter(nc), memconn.UpgradeRequest("/echo"))
-		if err != nil {
-			return 0, err
-		}
-		ready()
-		c.ReadLoop()
-		return h.n, h.err
-	},
+var gwsLib = newGWS(false)
+
+// gwsUTF8 is gws with CheckUtf8Enabled, as its own Autobahn servers set it:
+// the same work as ours on text messages.
+var gwsUTF8 = newGWS(true)
+
+func newGWS(checkUTF8 bool) *Lib {
+	name, api := "gws", "NewUpgrader with an OnMessage echo (WriteMessage), ReadLoop on its own goroutine, ParallelEnabled off; broadcast with NewBroadcaster"
+	var deflate []string
+	if checkUTF8 {
+		name, api = "gws-utf8", "as gws, with CheckUtf8Enabled: true (not its default)"
+	} else {
+		deflate = []string{"ctx", "noctx"}
+	}
+	opts := func(pd *gws.PermessageDeflate) *gws.ServerOption {
+		o := gwsOptions(pd)
+		o.CheckUtf8Enabled = checkUTF8
+		return o
+	}
+	return &Lib{
+		Name:    name,
+		Peer:    true,
+		Default: true,
+		Module:  "github.com/lxzan/gws v1.8.9",
+		API:     api,
+		UTF8:    checkUTF8, // CheckUtf8Enabled defaults to false
+		Deflate: deflate,
+		newServer: func() *Server {
+			h := &gwsHub{}
+			echo := gws.NewUpgrader(gwsEcho{}, opts(nil))
+			bcast := gws.NewUpgrader(h, opts(nil))
+			ctx := gws.NewUpgrader(gwsEcho{}, opts(&gws.PermessageDeflate{Enabled: true, ServerContextTakeover: true, ClientContextTakeover: true}))
+			noctx := gws.NewUpgrader(gwsEcho{}, opts(&gws.PermessageDeflate{Enabled: true}))
+			return &Server{
+				Handler: mux(gwsHandler(echo), gwsHandler(bcast), map[string]http.HandlerFunc{
+					"ctx":   gwsHandler(ctx),
+					"noctx": gwsHandler(noctx),
+				}),
+				Hub: h,
+			}
+		},
+		readPath: func(nc net.Conn, ready func()) (int, error) {
+			var h gwsCount
+			up := gws.NewUpgrader(&h, opts(nil))
+			c, err := up.Upgrade(memconn.NewResponseWriter(nc), memconn.UpgradeRequest("/echo"))
+			if err != nil {
+				return 0, err
+			}
+			ready()
+			c.ReadLoop()
+			return h.n, h.err
+		},
+	}
 }
 
 func gwsOptions(pd *gws.PermessageDeflate) *gws.ServerOption {

@@ -70,7 +70,7 @@ func (l *Lib) NewServer() *Server { return l.newServer() }
 func (l *Lib) ReadPath(nc net.Conn, ready func()) (int, error) { return l.readPath(nc, ready) }
 
 // All lists every library, this library first.
-var All = []*Lib{ours, oursPoll, oursRaw, gorillaLib, coderLib, gobwasLib, gwsLib, xnetLib}
+var All = []*Lib{ours, oursPoll, oursRaw, gorillaLib, coderLib, gobwasLib, gwsLib, gwsUTF8, xnetLib}
 
 // Lookup returns the library named name, or nil.
 func Lookup(name string) *Lib {
