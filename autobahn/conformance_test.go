@@ -2,6 +2,7 @@ package autobahn
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -292,6 +293,45 @@ func expectsPong(c *Case) bool {
 	return false
 }
 
+// fuzzerClosePayload returns the payload of the case's first CLOSE step, and
+// whether it has one.
+func fuzzerClosePayload(c *Case) ([]byte, bool) {
+	for _, s := range c.Steps {
+		if s.Do != StepClose {
+			continue
+		}
+		var p []byte
+		if s.Code != nil {
+			p = binary.BigEndian.AppendUint16(p, uint16(*s.Code))
+		}
+		if s.Reason != nil {
+			p = append(p, s.Reason.Bytes()...)
+		}
+		return p, true
+	}
+	return nil, false
+}
+
+// echoedCloseFails predicts the failures of a testee that answers a close
+// frame with the same payload. Where the fuzzer's own close carries a code
+// that is not valid on the wire or a reason that is not UTF-8 (7.5.1,
+// 7.9.x), the echo is an invalid close whose code still counts: WRONG CODE,
+// and FAILED through "+wc", in both modes. A 1-byte payload (7.3.2) echoed
+// has no code; the fuzzer drops TCP, which fails only a client-mode
+// fuzzer's case (FAILED BY CLIENT). A 126-byte close (7.3.6) is rejected by
+// its header, not echoed.
+func echoedCloseFails(c *Case, mode string) bool {
+	p, ok := fuzzerClosePayload(c)
+	if !ok || c.ForcedVerdict != "" || len(p) > frame.MaxControlPayload {
+		return false
+	}
+	if len(p) == 1 {
+		return mode == ModeFuzzingClient
+	}
+	_, _, err := frame.ParseClose(p)
+	return err != nil
+}
+
 // brokenTestees are the deliberately broken testees and, for each, which
 // cases must fail, predicted from the catalogue.
 var brokenTestees = []struct {
@@ -309,6 +349,7 @@ var brokenTestees = []struct {
 	{"wrong-pong-payload", flaws{badPong: true}, nil, func(c *Case, _ string) bool {
 		return expectsPong(c)
 	}},
+	{"echoes-close-verbatim", flaws{echoClose: true}, nil, echoedCloseFails},
 	// Short close timeouts: every case the fuzzer closes waits for one.
 	{"never-answers-close", flaws{ignoreClose: true},
 		&Options{CloseHandshakeTimeout: 60 * time.Millisecond, ServerDropTimeout: 60 * time.Millisecond},
@@ -425,4 +466,92 @@ func retried(t *testing.T, r *run, c *CaseResult) bool {
 	r.retry(t, []string{c.ID})
 	c = r.res.Lookup("raw-testee", c.ID)
 	return c.Behavior != VerdictOK || c.BehaviorClose != VerdictOK
+}
+
+// TestEchoedInvalidClose runs section 7 against a testee that echoes every
+// close frame byte for byte. The echo of the fuzzer's invalid close (7.5.1:
+// a reason that is not UTF-8; 7.9.x: a code not valid on the wire) is an
+// invalid close frame, but its code is the testee's close code, as in the
+// suite: WRONG CODE, and through "+wc" FAILED with the close verdict's
+// reason, in both modes. 7.3.6 (a 126-byte close) is not echoed and passes.
+func TestEchoedInvalidClose(t *testing.T) {
+	t.Parallel()
+	var rs []*run
+	for _, mode := range modes {
+		rs = append(rs, &run{name: "echoes-close/" + mode, mode: mode, f: flaws{echoClose: true}, include: []string{"7.*"}})
+	}
+	runAll(t, rs)
+	for _, r := range rs {
+		t.Run(r.mode, func(t *testing.T) {
+			if r.res == nil {
+				t.Skip("run failed")
+			}
+			var invalid int
+			for _, cr := range r.res.Cases {
+				c := LookupCase(cr.ID)
+				p, _ := fuzzerClosePayload(c)
+				if _, _, err := frame.ParseClose(p); len(p) < 2 || len(p) > frame.MaxControlPayload || err == nil {
+					if want := echoedCloseFails(c, r.mode); cr.Failed() != want {
+						t.Errorf("case %s, predicted failed=%v", describe(cr), want)
+					}
+					continue
+				}
+				if c.ForcedVerdict != "" {
+					continue // 7.13.x
+				}
+				invalid++
+				code := int(binary.BigEndian.Uint16(p))
+				switch {
+				case cr.Behavior != VerdictFailed || cr.BehaviorClose != VerdictWrongCode:
+					t.Errorf("case %s, want FAILED / WRONG CODE", describe(cr))
+				case cr.RemoteCloseCode == nil || *cr.RemoteCloseCode != code:
+					t.Errorf("case %s: remoteCloseCode %v, want %d", cr.ID, cr.RemoteCloseCode, code)
+				case cr.RemoteReason != nil:
+					t.Errorf("case %s: remoteCloseReason %q, want null (the close frame was invalid)", cr.ID, *cr.RemoteReason)
+				case cr.Result != cr.ResultClose+" (WRONG CODE fails this case)":
+					t.Errorf("case %s: result %q does not give the close verdict's reason %q", cr.ID, cr.Result, cr.ResultClose)
+				case cr.WasClean || !cr.FailedByMe || !strings.Contains(cr.FailReason, "invalid close frame"):
+					t.Errorf("case %s: wasClean %v, failedByMe %v (%s), want an unclean, failed connection", cr.ID, cr.WasClean, cr.FailedByMe, cr.FailReason)
+				}
+			}
+			if invalid != 10 {
+				t.Errorf("%d cases with an invalid fuzzer close, want 10 (7.5.1, 7.9.1-7.9.9)", invalid)
+			}
+			if cr := r.res.Lookup("raw-testee", "7.3.6"); cr == nil || cr.Failed() || cr.RemoteCloseCode == nil || *cr.RemoteCloseCode != 1002 {
+				t.Errorf("7.3.6: %+v, want OK with the testee's 1002", cr)
+			}
+		})
+	}
+}
+
+// TestEvaluatorReasons checks the headline reason of an evaluator case
+// (9.x, 12.x) whose testee closes (1008) before the echo arrives: it says
+// so, rather than that the evaluator ran out of time.
+func TestEvaluatorReasons(t *testing.T) {
+	t.Parallel()
+	var rs []*run
+	for _, mode := range modes {
+		rs = append(rs,
+			&run{name: "close-first/" + mode, mode: mode, f: flaws{closeFirst: true}, include: []string{"9.1.1", "9.7.1"}},
+			&run{name: "close-first-deflate/" + mode, mode: mode, f: flaws{closeFirst: true, deflate: true}, include: []string{"12.1.1"}})
+	}
+	runAll(t, rs)
+	want := map[string]string{
+		"9.1.1":  "the testee closed (code 1008) before the echo arrived",
+		"9.7.1":  "the testee closed (code 1008) before echo 1 of 1000 arrived",
+		"12.1.1": "the testee closed (code 1008) before echo 1 of 1000 arrived",
+	}
+	for _, r := range rs {
+		if r.res == nil {
+			continue
+		}
+		for _, cr := range r.res.Cases {
+			if cr.Behavior != VerdictFailed || cr.Result != want[cr.ID] {
+				t.Errorf("%s: case %s, want FAILED (%s)", r.name, describe(cr), want[cr.ID])
+			}
+			if cr.RemoteCloseCode == nil || *cr.RemoteCloseCode != 1008 {
+				t.Errorf("%s: case %s: remoteCloseCode %v, want 1008", r.name, cr.ID, cr.RemoteCloseCode)
+			}
+		}
+	}
 }

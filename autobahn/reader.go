@@ -2,7 +2,9 @@ package autobahn
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 
@@ -16,9 +18,10 @@ const (
 	rdMessage rdKind = iota // a complete text or binary message
 	rdPing
 	rdPong
-	rdClose // a valid close frame
-	rdFail  // the testee broke the protocol: fail the connection
-	rdGone  // the TCP connection is gone; the last event
+	rdClose    // a valid close frame
+	rdBadClose // a close frame with a status code that is invalid, or with an invalid reason
+	rdFail     // the testee broke the protocol: fail the connection
+	rdGone     // the TCP connection is gone; the last event
 )
 
 // rdEvent is what the reader goroutine reports to the case runner.
@@ -28,10 +31,11 @@ type rdEvent struct {
 	payload []byte
 	wireLen int // message: payload bytes on the wire (compressed size)
 
-	code    int // close: status code, 0 if none; fail: the code to send
-	reason  []byte
-	failMsg string
-	err     error // gone: the read error
+	code     int // close, bad close: status code (0 if none); fail: the code to send
+	reason   []byte
+	failMsg  string // fail, bad close: what was wrong
+	failCode int    // bad close: the code to send
+	err      error  // gone: the read error
 }
 
 // msgState is the reader's message reassembly state.
@@ -46,7 +50,8 @@ const (
 // frameReader reads the testee's frames as a strict endpoint (CASES.md,
 // Section A.5) and reports messages, pings, pongs, close frames and
 // violations to the runner. After a violation it only looks for a close
-// frame; after a close frame it discards everything until TCP is gone.
+// frame; after a close frame, valid or not, it discards everything until
+// TCP is gone.
 type frameReader struct {
 	br       *bufio.Reader
 	from     frame.Role // the testee's role
@@ -122,13 +127,12 @@ func (fr *frameReader) run() {
 			continue
 		}
 		if fr.failed {
-			// Only a valid close frame matters now: it completes the
-			// closing handshake the failure started.
+			// Only a close frame matters now: a valid one completes the
+			// closing handshake the failure started; one with a status
+			// code that is invalid (or an invalid reason) still gives the
+			// testee's close code (DECISIONS.md, item 21).
 			if h.Opcode == frame.OpClose && frame.Check(h, fr.from, 0) == nil {
-				if code, reason, err := parseTesteeClose(payload); err == nil {
-					fr.closed = true
-					fr.out <- rdEvent{kind: rdClose, code: code, reason: clone(reason)}
-				}
+				fr.close(payload)
 			}
 			continue
 		}
@@ -150,13 +154,7 @@ func (fr *frameReader) frame(h frame.Header, payload []byte) {
 	case frame.OpPong:
 		fr.out <- rdEvent{kind: rdPong, payload: clone(payload)}
 	case frame.OpClose:
-		code, reason, err := parseTesteeClose(payload)
-		if err != nil {
-			fr.failErr(err)
-			return
-		}
-		fr.closed = true
-		fr.out <- rdEvent{kind: rdClose, code: code, reason: clone(reason)}
+		fr.close(payload)
 	case frame.OpText, frame.OpBinary:
 		if fr.state != msgIdle {
 			// RFC 6455, Section 5.4: the fragments of one message "MUST
@@ -221,6 +219,33 @@ func (fr *frameReader) data(h frame.Header, payload []byte) {
 	fr.out <- rdEvent{kind: rdMessage, binary: binary, payload: msg, wireLen: wireLen}
 }
 
+// close handles the payload of a close frame whose header passed the
+// checks. As the suite does, it takes the status code of any payload of two
+// or more bytes before it validates the code and the reason: an invalid one
+// is reported with its code (rdBadClose) and ends the reading like a valid
+// one. A 1-byte payload, which has no code, is an ordinary violation, and
+// is ignored after an earlier one.
+func (fr *frameReader) close(payload []byte) {
+	code, hasCode, reason, err := parseTesteeClose(payload)
+	switch {
+	case err == nil:
+		fr.closed = true
+		fr.out <- rdEvent{kind: rdClose, code: code, reason: clone(reason)}
+	case hasCode:
+		failCode, why := int(frame.CloseProtocolError), err.Error()
+		var pe *frame.ProtocolError
+		if errors.As(err, &pe) {
+			failCode, why = int(pe.Code), pe.Reason
+		}
+		fr.closed = true
+		fr.msg, fr.state = nil, msgIdle
+		fr.out <- rdEvent{kind: rdBadClose, code: code, failCode: failCode,
+			failMsg: fmt.Sprintf("invalid close frame (code %d): %s", code, why)}
+	case !fr.failed:
+		fr.failErr(err)
+	}
+}
+
 func (fr *frameReader) failErr(err error) {
 	code, reason := int(frame.CloseProtocolError), err.Error()
 	var pe *frame.ProtocolError
@@ -256,19 +281,23 @@ func (fr *frameReader) gone(err error) {
 // parseTesteeClose checks a close payload from the testee. Besides the rules
 // of frame.ParseClose, the suite's endpoint accepts only the status codes
 // 1000-1003, 1007-1011 and 3000-4999 (CASES.md, Section A.5), so 1012-1014
-// are protocol errors here. It returns code 0 for a close without status.
-func parseTesteeClose(p []byte) (int, []byte, error) {
-	code, reason, err := frame.ParseClose(p)
-	if err != nil {
-		return 0, nil, err
+// are protocol errors here. hasCode reports whether the payload carries a
+// status code (two bytes or more); code is that code, also when err says
+// the code or the reason is invalid, and 0 for a close without status.
+func parseTesteeClose(p []byte) (code int, hasCode bool, reason []byte, err error) {
+	if len(p) >= 2 {
+		code, hasCode = int(binary.BigEndian.Uint16(p)), true
 	}
-	if code == frame.CloseNoStatus {
-		return 0, nil, nil
+	c, reason, err := frame.ParseClose(p)
+	switch {
+	case err != nil:
+		return code, hasCode, nil, err
+	case !hasCode:
+		return 0, false, nil, nil
+	case c >= 1012 && c <= 1014:
+		return code, true, nil, frame.ErrCloseCode
 	}
-	if code >= 1012 && code <= 1014 {
-		return 0, nil, frame.ErrCloseCode
-	}
-	return int(code), reason, nil
+	return code, true, reason, nil
 }
 
 func clone(b []byte) []byte {

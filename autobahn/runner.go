@@ -60,7 +60,9 @@ type runner struct {
 
 	// Facts for the verdicts (CASES.md, Section A.7).
 	fuzzerInitiated bool
-	gotClose        bool
+	gotClose        bool   // a valid close frame came from the testee
+	badClose        string // why the testee's close frame was invalid, if it was
+	hasRemoteCode   bool   // the testee's close frame, valid or not, carried a status code
 	remoteCode      int
 	remoteReason    []byte
 	localCode       *int
@@ -70,6 +72,7 @@ type runner struct {
 	dropped         bool
 	closeTimeout    bool
 	dropTimeout     bool
+	timeLimit       bool // the close timer (the time limit of 9.x, 12.x, 13.x) fired while open
 	safety          bool
 	canceled        bool
 	gone            bool
@@ -386,19 +389,35 @@ func (r *runner) handle(ev rdEvent) {
 		}
 	case rdClose:
 		r.onClose(ev)
+	case rdBadClose:
+		// The testee's close code counts although its close frame is
+		// invalid, as in the suite; the frame is a violation all the same,
+		// so it does not complete a closing handshake (DECISIONS.md, item
+		// 21).
+		r.badClose = ev.failMsg
+		r.hasRemoteCode, r.remoteCode, r.remoteReason = true, ev.code, nil
+		r.fail(ev.failCode, ev.failMsg)
 	case rdFail:
-		r.failed, r.failReason = true, ev.failMsg
-		if r.state == stOpen {
-			reason := ev.failMsg
-			if len(reason) > frame.MaxCloseReason {
-				reason = reason[:frame.MaxCloseReason]
-			}
-			r.closeWith(ev.code, reason)
-		} else {
-			r.drop(true)
-		}
+		r.fail(ev.code, ev.failMsg)
 	case rdGone:
 		r.gone = true
+	}
+}
+
+// fail fails the connection (A.5): while open the fuzzer sends a close frame
+// with code and msg as its reason, otherwise it drops TCP. The first
+// violation gives the reason reported.
+func (r *runner) fail(code int, msg string) {
+	if !r.failed {
+		r.failed, r.failReason = true, msg
+	}
+	if r.state == stOpen {
+		if len(msg) > frame.MaxCloseReason {
+			msg = msg[:frame.MaxCloseReason]
+		}
+		r.closeWith(code, msg)
+	} else {
+		r.drop(true)
 	}
 }
 
@@ -428,7 +447,7 @@ func (r *runner) autoClose() {
 
 func (r *runner) onClose(ev rdEvent) {
 	r.gotClose = true
-	r.remoteCode, r.remoteReason = ev.code, ev.reason
+	r.hasRemoteCode, r.remoteCode, r.remoteReason = ev.code != 0, ev.code, ev.reason
 	switch r.state {
 	case stOpen:
 		// The testee closes first: reply 1000, whatever its code (A.5).
@@ -466,6 +485,7 @@ func (r *runner) onMainTimer() {
 		}
 	case timerClose:
 		if r.state == stOpen {
+			r.timeLimit = true
 			r.initiateClose(nil, nil)
 		}
 	}
@@ -601,6 +621,8 @@ func (r *runner) result(d time.Duration) *CaseResult {
 	res.CloseTimeout, res.DropTimeout, res.SafetyTimeout = r.closeTimeout, r.dropTimeout, r.safety
 	res.WasClean = r.gotClose && !r.closeTimeout && !r.dropTimeout
 	switch {
+	case r.badClose != "":
+		res.WasNotCleanReason = "the testee's close frame was not valid: " + r.badClose
 	case !r.gotClose && r.s.http2:
 		res.WasNotCleanReason = "no close frame received from the testee before the HTTP/2 stream ended"
 	case !r.gotClose:
@@ -612,9 +634,14 @@ func (r *runner) result(d time.Duration) *CaseResult {
 	case r.dropTimeout:
 		res.WasNotCleanReason = "the server did not drop TCP in time"
 	}
-	if r.gotClose && r.remoteCode != 0 {
-		code, reason := r.remoteCode, string(r.remoteReason)
-		res.RemoteCloseCode, res.RemoteReason = &code, &reason
+	var remoteCode *int
+	if r.hasRemoteCode {
+		code := r.remoteCode
+		remoteCode, res.RemoteCloseCode = &code, &code
+		if r.badClose == "" {
+			reason := string(r.remoteReason)
+			res.RemoteReason = &reason
+		}
 	}
 	res.LocalCloseCode = r.localCode
 	if r.localReason != nil {
@@ -635,7 +662,7 @@ func (r *runner) result(d time.Duration) *CaseResult {
 		handshakeDone:   true,
 		fuzzerInitiated: r.fuzzerInitiated,
 		clean:           res.WasClean,
-		remoteCode:      r.remoteCode,
+		remoteCode:      remoteCode,
 		fuzzerIsClient:  r.s.client,
 		droppedByFuzzer: r.dropped,
 	}
@@ -644,7 +671,7 @@ func (r *runner) result(d time.Duration) *CaseResult {
 	if c.Evaluator != nil {
 		head, why = r.headline, r.headlineWhy
 		if head == "" {
-			head, why = VerdictFailed, "the evaluator did not finish in time"
+			head, why = VerdictFailed, r.unfinished()
 		}
 	} else {
 		head, why = matchOutcome(c, r.events)
@@ -656,7 +683,7 @@ func (r *runner) result(d time.Duration) *CaseResult {
 		}
 	}
 	res.Behavior, res.BehaviorClose = finalVerdicts(c, head, closeV, facts)
-	res.Result, res.ResultClose = why, closeWhy
+	res.Result, res.ResultClose = headlineReason(c, head, why, closeV, closeWhy, facts), closeWhy
 	if c.ForcedVerdict == forcedInformational {
 		res.Result = "informational: " + informationalNote(c, r.events)
 		res.ResultClose = "informational: " + closeWhy
@@ -671,6 +698,37 @@ func (r *runner) result(d time.Duration) *CaseResult {
 		res.ResultClose = res.Result
 	}
 	return res
+}
+
+// unfinished says why an evaluator case (9.x, 12.x, 13.x) ended before its
+// evaluator reached a verdict: the time limit, or the testee closing,
+// failing or dropping the connection first.
+func (r *runner) unfinished() string {
+	e := r.c.Evaluator
+	what := "the echo"
+	switch e.Type {
+	case EvalSequentialEcho:
+		what = fmt.Sprintf("echo %d of %d", r.seqOK+1, e.Count)
+	case EvalCompressedSeqEcho:
+		what = fmt.Sprintf("echo %d of %d", r.cmpK+1, e.Count)
+	}
+	switch {
+	case r.timeLimit:
+		return fmt.Sprintf("the evaluator did not finish in time: no %s within %g s", what, e.TimeLimit)
+	case r.badClose != "":
+		return fmt.Sprintf("the testee closed before %s arrived, with an %s", what, r.badClose)
+	case r.failed:
+		return fmt.Sprintf("the testee broke the protocol before %s arrived: %s", what, r.failReason)
+	case r.gotClose && !r.fuzzerInitiated && r.hasRemoteCode:
+		return fmt.Sprintf("the testee closed (code %d) before %s arrived", r.remoteCode, what)
+	case r.gotClose && !r.fuzzerInitiated:
+		return fmt.Sprintf("the testee closed (no status code) before %s arrived", what)
+	case !r.gotClose && !r.fuzzerInitiated && r.s.http2:
+		return fmt.Sprintf("the testee ended the HTTP/2 stream without a close frame before %s arrived", what)
+	case !r.gotClose && !r.fuzzerInitiated:
+		return fmt.Sprintf("the testee dropped TCP without a close frame before %s arrived", what)
+	}
+	return fmt.Sprintf("the evaluator did not finish: no %s", what)
 }
 
 // informationalNote says what an INFORMATIONAL case observed.

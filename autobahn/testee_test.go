@@ -35,6 +35,8 @@ type flaws struct {
 	acceptReserved bool // ignores frames with reserved opcodes instead of failing
 	ignoreClose    bool // never answers a close frame (and never drops TCP for it)
 	badPong        bool // answers every ping with a wrong payload
+	echoClose      bool // answers a close frame with the same payload, byte for byte, valid or not
+	closeFirst     bool // answers the first message with close 1008 instead of its echo
 	deflate        bool // negotiates permessage-deflate
 }
 
@@ -241,6 +243,16 @@ func (c *tconn) run() error {
 				if c.f.ignoreClose {
 					continue
 				}
+				if c.f.echoClose {
+					// Echo the payload as received, an invalid code or
+					// reason included.
+					c.writeFrame(frame.OpClose, 0, p)
+					if !c.server {
+						c.nc.SetReadDeadline(time.Now().Add(2 * time.Second))
+						io.Copy(io.Discard, c.br)
+					}
+					return nil
+				}
 				code, _, err := frame.ParseClose(p)
 				if errors.Is(err, frame.ErrCloseReason) && c.f.noUTF8 {
 					code, err = frame.CloseCode(binary.BigEndian.Uint16(p)), nil
@@ -316,6 +328,11 @@ func (c *tconn) run() error {
 			}
 		} else if validate && v.End() != nil {
 			return c.fail(frame.CloseInvalidPayload, 0)
+		}
+		if c.f.closeFirst {
+			// Start the closing handshake instead of echoing, as a
+			// testee with a message policy does.
+			return c.fail(frame.ClosePolicyViolation, 0)
 		}
 		var rsv byte
 		if c.pm != nil {

@@ -23,7 +23,7 @@ type closeFacts struct {
 	handshakeDone   bool
 	fuzzerInitiated bool // the fuzzer sent the first close frame (not a raw one)
 	clean           bool
-	remoteCode      int // status code of the testee's close frame; 0 if none
+	remoteCode      *int // status code of the testee's close frame, valid or not; nil if none
 	fuzzerIsClient  bool
 	droppedByFuzzer bool
 }
@@ -42,8 +42,8 @@ func closeVerdict(c *Case, f closeFacts) (verdict, why string) {
 		return VerdictFailed, "closed by the wrong endpoint: the fuzzer closed first, the testee was expected to"
 	case e.RequireClean && !f.clean:
 		return VerdictUnclean, "the connection was not closed cleanly"
-	case f.remoteCode != 0 && !slices.Contains(e.AcceptedCodes, f.remoteCode):
-		return VerdictWrongCode, fmt.Sprintf("the testee closed with %d, accepted: %v", f.remoteCode, e.AcceptedCodes)
+	case f.remoteCode != nil && !slices.Contains(e.AcceptedCodes, *f.remoteCode):
+		return VerdictWrongCode, fmt.Sprintf("the testee closed with %d, accepted: %v", *f.remoteCode, e.AcceptedCodes)
 	case f.fuzzerIsClient && f.droppedByFuzzer:
 		return VerdictFailedByClient, "the fuzzer (client) had to drop TCP; the server should have closed it"
 	}
@@ -101,13 +101,32 @@ func finalVerdicts(c *Case, headline, closeV string, f closeFacts) (string, stri
 	if c.ForcedVerdict == forcedInformational {
 		return VerdictInformational, VerdictInformational
 	}
-	if c.Close.WrongEndpointFailsCase && f.fuzzerInitiated != c.Close.FuzzerClosesFirst {
-		headline = VerdictFailed
-	}
-	if c.Close.WrongCodeFailsCase && closeV == VerdictWrongCode {
+	if coupled(c, closeV, f) {
 		headline = VerdictFailed
 	}
 	return headline, closeV
+}
+
+// coupled reports whether the close verdict turns the headline verdict into
+// FAILED: "!" (a wrong closing endpoint) or "+wc" (WRONG CODE).
+func coupled(c *Case, closeV string, f closeFacts) bool {
+	return c.Close.WrongEndpointFailsCase && f.fuzzerInitiated != c.Close.FuzzerClosesFirst ||
+		c.Close.WrongCodeFailsCase && closeV == VerdictWrongCode
+}
+
+// headlineReason is the text of the headline verdict (the report's
+// "result"): why, the reason of the headline verdict found by the outcome
+// lists or the evaluator, unless a coupling made it FAILED; then the close
+// verdict's reason says why, as the suite's 7.x cases do for "+wc".
+func headlineReason(c *Case, headline, why, closeV, closeWhy string, f closeFacts) string {
+	if !f.handshakeDone || c.ForcedVerdict == forcedInformational || !coupled(c, closeV, f) {
+		return why
+	}
+	coupling := closeWhy + " (" + closeV + " fails this case)"
+	if headline == VerdictFailed {
+		return why + "; " + coupling
+	}
+	return coupling
 }
 
 // IsFailure reports whether a pair of verdicts counts as a failure. The
