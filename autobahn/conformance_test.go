@@ -185,7 +185,7 @@ func predict(include, exclude []string, fails func(*Case) bool) []string {
 // The modes run one after the other: 9.x is CPU-bound.
 func TestCorrectTestee(t *testing.T) {
 	var exclude []string
-	if testing.Short() {
+	if reduced() {
 		exclude = heavy9 // reason: megabyte payloads; the small 9.x cases still run
 	}
 	for _, mode := range modes {
@@ -388,7 +388,7 @@ func TestTimedRuns(t *testing.T) {
 		}
 	}
 	compressed := compressedCases
-	if testing.Short() {
+	if reduced() {
 		compressed = []string{"12.1.1", "12.4.2", "13.3.1", "13.7.1"}
 	}
 	if os.Getenv("AUTOBAHN_FULL_PMCE") != "" {

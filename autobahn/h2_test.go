@@ -245,7 +245,7 @@ func h2Selection() (include, exclude []string) {
 	if s := os.Getenv("AUTOBAHN_H2_CASES"); s != "" {
 		return strings.Split(s, ","), nil
 	}
-	if testing.Short() {
+	if reduced() {
 		return shortH2, nil
 	}
 	return append(slices.Clone(sections1to10),
@@ -407,7 +407,7 @@ func TestHTTP2BrokenTestees(t *testing.T) {
 		return
 	}
 	include := sections1to10
-	if testing.Short() {
+	if reduced() {
 		include = shortH2
 	}
 	if s := os.Getenv("AUTOBAHN_H2_CASES"); s != "" {

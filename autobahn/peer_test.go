@@ -91,7 +91,7 @@ func TestNodeWSPeer(t *testing.T) {
 	node, modules := nodePeer(t)
 	include := append(append([]string{}, sections1to10...), "12.1.1", "12.4.3", "13.3.1", "13.7.1")
 	exclude := heavy9 // reason: run time; the raw testee covers them
-	if testing.Short() {
+	if reduced() {
 		include = []string{"1.*", "2.*", "3.*", "4.*", "5.*", "6.1.*", "6.2.*", "6.3.*", "7.*", "12.1.1", "13.3.1"}
 	}
 	serverURL := func(t testing.TB) (string, error) {
