@@ -3,9 +3,11 @@
 # for a given time, logs every run, and prints a summary table (Markdown, for
 # the record in README.md).
 #
-# Usage: fuzz/campaign.sh [-t DURATION] [-p WORKERS] [-o LOGDIR] [TARGET[=DURATION] ...]
+# Usage: fuzz/campaign.sh [-t DURATION] [-p WORKERS] [-m DURATION] [-o LOGDIR] [TARGET[=DURATION] ...]
 #
 #   -t DURATION  time per target, as go test -fuzztime takes it (default 10m)
+#   -m DURATION  -fuzzminimizetime (default 5s: go's 60 s default stalls
+#                short runs while it shrinks each new input; see README.md)
 #   -p WORKERS   fuzzing workers per target (default: go's, GOMAXPROCS)
 #   -o LOGDIR    where the logs go (default /tmp/ws-fuzz-campaign-DATE)
 #   TARGET       targets to run (default: all, as go test -list finds them);
@@ -19,13 +21,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-per=10m workers="" logdir=""
-while getopts "t:p:o:h" opt; do
+per=10m workers="" logdir="" minimize=5s
+while getopts "t:p:m:o:h" opt; do
   case $opt in
     t) per=$OPTARG ;;
     p) workers=$OPTARG ;;
+    m) minimize=$OPTARG ;;
     o) logdir=$OPTARG ;;
-    *) sed -n '2,20p' "$0"; exit 2 ;;
+    *) sed -n '2,22p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -50,7 +53,7 @@ for spec in "${targets[@]}"; do
   [ "$spec" != "$target" ] && dur=${spec#*=}
   log="$logdir/$target.log"
   before=$(count "$target")
-  args=(-run='^$' -fuzz="^${target}\$" -fuzztime="$dur")
+  args=(-run='^$' -fuzz="^${target}\$" -fuzztime="$dur" -fuzzminimizetime="$minimize")
   [ -n "$workers" ] && args+=(-parallel="$workers")
   printf '%s %-24s %s ... ' "$(date -u +%T)" "$target" "$dur"
   /usr/bin/time -f '%U %S %e' -o "$logdir/$target.time" go test "${args[@]}" ./fuzz >"$log" 2>&1
