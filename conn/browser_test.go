@@ -55,7 +55,7 @@ func TestInteropChromium(t *testing.T) {
 	defer s.Close()
 	cmd.Args = append(cmd.Args, interopScript("chromium.js"), s.URL+"/", exe, t.TempDir())
 	cmd.Args = append(cmd.Args, testpeer.ChromiumFlags...)
-	runPeerScript(t, cmd, 3*time.Minute)
+	testpeer.RunScript(t, cmd, 3*time.Minute, nil)
 	mu.Lock()
 	defer mu.Unlock()
 	if CloseStatus(serverErr) != 1000 {
@@ -118,7 +118,7 @@ func TestInteropChromiumHTTP2(t *testing.T) {
 	defer s.Close()
 	cmd.Args = append(cmd.Args, interopScript("chromium.js"), s.URL+"/", exe, t.TempDir())
 	cmd.Args = append(cmd.Args, testpeer.ChromiumFlags...)
-	runPeerScript(t, cmd, 3*time.Minute)
+	testpeer.RunScript(t, cmd, 3*time.Minute, nil)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(seen) != 1 || seen[0] != "HTTP/2.0 CONNECT :protocol=websocket" {

@@ -90,42 +90,6 @@ func (s *interopServer) sawClose(code CloseCode, reason string) bool {
 	return false
 }
 
-// runPeerScript runs a peer client script and reports its PASS/FAIL lines.
-func runPeerScript(t *testing.T, cmd *exec.Cmd, timeout time.Duration) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	done := make(chan struct{})
-	var out []byte
-	var err error
-	go func() { out, err = cmd.CombinedOutput(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("peer script timed out after %v; output:\n%s", timeout, out)
-	}
-	passed := 0
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		switch {
-		case strings.HasPrefix(line, "PASS "):
-			passed++
-			t.Log(line)
-		case strings.HasPrefix(line, "FAIL "):
-			t.Error(line)
-		default:
-			t.Log("peer: " + line)
-		}
-	}
-	if err != nil {
-		t.Fatalf("peer script failed: %v", err)
-	}
-	if passed == 0 {
-		t.Fatal("peer script ran no scenario")
-	}
-}
-
 func interopScript(name string) string {
 	return filepath.Join(testpeer.Root(), "conn", "testdata", "interop", name)
 }
@@ -156,7 +120,7 @@ func TestInteropNodeClient(t *testing.T) {
 			cmd := testpeer.NodeCmd(t, []string{"ws"})
 			s := newInteropServer(t, &AcceptOptions{Compression: mode.opts})
 			cmd.Args = append(cmd.Args, interopScript("node_client.js"), wsURL(s.Server, "/node"), mode.name)
-			runPeerScript(t, cmd, 2*time.Minute)
+			testpeer.RunScript(t, cmd, 2*time.Minute, nil)
 			if !s.sawClose(4001, "client-bye") {
 				t.Error("server did not see the client's close 4001 client-bye")
 			}
@@ -174,7 +138,7 @@ func TestInteropPythonClient(t *testing.T) {
 			py := testpeer.Python(t)
 			s := newInteropServer(t, &AcceptOptions{Compression: mode.opts})
 			cmd := exec.Command(py, interopScript("py_client.py"), wsURL(s.Server, "/python"), mode.name)
-			runPeerScript(t, cmd, 2*time.Minute)
+			testpeer.RunScript(t, cmd, 2*time.Minute, nil)
 			if !s.sawClose(4001, "client-bye") {
 				t.Error("server did not see the client's close 4001 client-bye")
 			}

@@ -1,15 +1,12 @@
 package realtime
 
 import (
-	"bufio"
 	"context"
-	"io"
 	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -132,47 +129,6 @@ func serve(t testing.TB, h http.Handler) (string, func()) {
 func nodeScript(name string) string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "testdata", "node", name)
-}
-
-// runPeer runs a peer script to its end within timeout, logs its output and
-// turns its PASS and FAIL lines into test results.
-func runPeer(t *testing.T, cmd *exec.Cmd, timeout time.Duration, onLine func(string)) {
-	t.Helper()
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	timer := time.AfterFunc(timeout, func() { cmd.Process.Kill() })
-	defer timer.Stop()
-	passed := 0
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "PASS "):
-			passed++
-			t.Log(line)
-		case strings.HasPrefix(line, "FAIL "):
-			t.Error(line)
-		default:
-			t.Log("peer: " + line)
-		}
-		if onLine != nil {
-			onLine(line)
-		}
-	}
-	io.Copy(io.Discard, stdout)
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("peer script: %v", err)
-	}
-	if passed == 0 {
-		t.Error("peer script passed no scenario")
-	}
 }
 
 func nodeCmd(t *testing.T, pkgs []string, args ...string) *exec.Cmd {

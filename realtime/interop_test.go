@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wirelevel/ws/internal/testpeer"
 )
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
@@ -25,7 +27,7 @@ func TestOfficialClient(t *testing.T) {
 			newTestApp(srv)
 			url, _ := serve(t, srv)
 			cmd := nodeCmd(t, []string{"socket.io-client"}, nodeScript("client.js"), url, mode)
-			runPeer(t, cmd, 2*time.Minute, nil)
+			testpeer.RunScript(t, cmd, 2*time.Minute, nil)
 			srv.Close()
 			if n := srv.SessionCount(); n != 0 {
 				t.Errorf("%d sessions left after Close", n)
@@ -47,7 +49,7 @@ func TestOfficialClientReconnect(t *testing.T) {
 			addr, stop := startOn(t, "127.0.0.1:0", fast)
 			cmd := nodeCmd(t, []string{"socket.io-client"}, nodeScript("reconnect.js"), "http://"+addr, mode)
 			restarted := false
-			runPeer(t, cmd, 2*time.Minute, func(line string) {
+			testpeer.RunScript(t, cmd, 2*time.Minute, func(line string) {
 				switch {
 				case line == "READY":
 					stop()

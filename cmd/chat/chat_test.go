@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"net"
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -123,38 +121,5 @@ func TestChatChromium(t *testing.T) {
 	url := startChat(t)
 	cmd := testpeer.NodeCmd(t, []string{"playwright-core"}, "testdata/chromium.js", url+"/", exe, t.TempDir())
 	cmd.Args = append(cmd.Args, testpeer.ChromiumFlags...)
-	runPeer(t, cmd, 3*time.Minute)
-}
-
-func runPeer(t *testing.T, cmd *exec.Cmd, timeout time.Duration) {
-	t.Helper()
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	timer := time.AfterFunc(timeout, func() { cmd.Process.Kill() })
-	defer timer.Stop()
-	passed := 0
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		switch line := sc.Text(); {
-		case strings.HasPrefix(line, "PASS "):
-			passed++
-			t.Log(line)
-		case strings.HasPrefix(line, "FAIL "):
-			t.Error(line)
-		default:
-			t.Log("peer: " + line)
-		}
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("peer script: %v", err)
-	}
-	if passed == 0 {
-		t.Error("peer script passed no scenario")
-	}
+	testpeer.RunScript(t, cmd, 3*time.Minute, nil)
 }
