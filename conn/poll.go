@@ -3,6 +3,7 @@ package conn
 import (
 	"context"
 	"errors"
+	"math/bits"
 	"sync"
 )
 
@@ -52,6 +53,29 @@ func (c *Conn) readPolled(dst []byte) (MessageType, []byte, error) {
 
 // pollBufs holds the message buffers of Poller services.
 var pollBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// Messages over smallPollBuf get a buffer from bigPollBufs, by size class:
+// class k holds buffers of capacity 2^k to 2^(k+1)-1 (over 64 KiB), for k
+// from 16 to 24 (up to 32 MiB). A connection whose last message needed one
+// starts its next service with one of the same class, so a stream of large
+// messages is read without allocating; an idle connection holds none.
+const (
+	smallPollBuf  = 64 << 10
+	bigClassFirst = 16
+	bigClassLast  = 24
+)
+
+var bigPollBufs [bigClassLast + 1]sync.Pool
+
+// bigClass returns the size class of a buffer of capacity n, or 0 if n is
+// not pooled in bigPollBufs.
+func bigClass(n int) int {
+	k := bits.Len(uint(n)) - 1 // 2^k <= n < 2^(k+1)
+	if n <= smallPollBuf || k < bigClassFirst || k > bigClassLast {
+		return 0
+	}
+	return k
+}
 
 // serveBlocking is the Poller's fallback for a connection it cannot watch
 // itself (not a plain TCP or Unix socket, or no epoll): a goroutine that

@@ -37,6 +37,9 @@ type pollEntry struct {
 	c  *Conn
 	fd int
 	h  PollHandler
+	// big is the size class of the large buffer the last service needed
+	// (see bigPollBufs), or 0: the next service starts with one.
+	big int
 }
 
 // NewPoller starts a Poller and its event loop goroutine.
@@ -167,25 +170,52 @@ func (p *Poller) loop() {
 // re-arms its registration.
 func (p *Poller) service(e *pollEntry) {
 	pb := pollBufs.Get().(*[]byte)
-	buf := *pb
+	small := (*pb)[:0]
+	var big []byte // a buffer over smallPollBuf, while messages need one
+	var bigHolder *[]byte
+	if e.big != 0 {
+		if h, _ := bigPollBufs[e.big].Get().(*[]byte); h != nil {
+			bigHolder, big = h, (*h)[:0]
+		}
+	}
+	read, sawBig, ended := 0, false, false
 	for {
+		buf := small
+		if big != nil {
+			buf = big
+		}
 		typ, msg, err := e.c.readPolled(buf)
 		if err == errWouldBlock {
 			break
 		}
 		if err != nil {
-			// The connection has ended; the close hook reports it.
-			*pb = buf[:0]
-			pollBufs.Put(pb)
-			return
+			ended = true // the close hook reports it
+			break
 		}
 		e.h.OnMessage(e.c, typ, msg)
-		if cap(msg) <= 64<<10 {
-			buf = msg[:0]
+		read++
+		switch k := bigClass(cap(msg)); {
+		case cap(msg) <= smallPollBuf:
+			small = msg[:0]
+		case k != 0:
+			big, sawBig, e.big = msg[:0], true, k
 		}
 	}
-	*pb = buf[:0]
+	*pb = small
 	pollBufs.Put(pb)
+	if big != nil {
+		if bigHolder == nil {
+			bigHolder = new([]byte)
+		}
+		*bigHolder = big
+		bigPollBufs[bigClass(cap(big))].Put(bigHolder)
+	}
+	if read > 0 && !sawBig {
+		e.big = 0 // small messages again: start small next time
+	}
+	if ended {
+		return
+	}
 	ev := syscall.EpollEvent{Events: armEvents, Fd: int32(e.fd)}
 	p.mu.Lock()
 	current := p.byFD[e.fd] == e

@@ -160,3 +160,45 @@ func TestPollerServerClose(t *testing.T) {
 		t.Fatalf("OnClose got %v, want ErrClosed", err)
 	}
 }
+
+// A stream of large messages through a Poller reuses pooled buffers instead
+// of allocating each message's buffer again (before, every 1 MiB echo
+// allocated about 2.6 MB).
+func TestPollerLargeMessagesReuseBuffers(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector; .ci/run checks allocations without -race")
+	}
+	addr, _, _ := pollServer(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, "ws://"+addr+"/", &DialOptions{Options: Options{ReadLimit: 4 << 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	msg := pattern(1 << 20)
+	buf := make([]byte, 0, 1<<20)
+	echo := func() {
+		if err := c.WriteMessage(ctx, Binary, msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, err := c.ReadMessage(ctx, buf); err != nil || len(got) != len(msg) {
+			t.Fatalf("echo: %d bytes, %v", len(got), err)
+		}
+	}
+	for range 3 {
+		echo() // warm the pools
+	}
+	const n = 20
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range n {
+		echo()
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 256<<10 {
+		t.Errorf("%d bytes allocated per 1 MiB echo (both sides), want under 256 KiB", per)
+	} else {
+		t.Logf("%d bytes allocated per 1 MiB echo (both sides)", per)
+	}
+}
