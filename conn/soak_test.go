@@ -143,6 +143,50 @@ func readSoakMem() soakMem {
 	return soakMem{m.HeapAlloc, m.HeapInuse, m.Sys, runtime.NumGoroutine()}
 }
 
+// peakSampler records the highest readSoakMem values, sampled every
+// interval until stop.
+type peakSampler struct {
+	mu   sync.Mutex
+	max  soakMem
+	quit chan struct{}
+	done chan struct{}
+}
+
+func samplePeak(interval time.Duration) *peakSampler {
+	ps := &peakSampler{quit: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(ps.done)
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ps.quit:
+				return
+			case <-tick.C:
+			}
+			m := readSoakMem()
+			ps.mu.Lock()
+			ps.max.HeapAlloc, ps.max.HeapInuse = max(ps.max.HeapAlloc, m.HeapAlloc), max(ps.max.HeapInuse, m.HeapInuse)
+			ps.max.Sys, ps.max.Goroutines = max(ps.max.Sys, m.Sys), max(ps.max.Goroutines, m.Goroutines)
+			ps.mu.Unlock()
+		}
+	}()
+	return ps
+}
+
+// peak returns the highest values sampled so far.
+func (ps *peakSampler) peak() soakMem {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.max
+}
+
+// stop ends sampling and waits for the sampler to finish.
+func (ps *peakSampler) stop() {
+	close(ps.quit)
+	<-ps.done
+}
+
 func (m soakMem) String() string {
 	return fmt.Sprintf("heap %.1f MiB (in use %.1f MiB, from OS %.1f MiB), %d goroutines",
 		float64(m.HeapAlloc)/(1<<20), float64(m.HeapInuse)/(1<<20), float64(m.Sys)/(1<<20), m.Goroutines)
@@ -233,27 +277,7 @@ func TestSoak(t *testing.T) {
 	}()
 
 	// Memory peaks, sampled while the test runs.
-	var peak soakMem
-	var peakMu sync.Mutex
-	stopSampler := make(chan struct{})
-	samplerDone := make(chan struct{})
-	go func() {
-		defer close(samplerDone)
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stopSampler:
-				return
-			case <-tick.C:
-			}
-			m := readSoakMem()
-			peakMu.Lock()
-			peak.HeapAlloc, peak.HeapInuse = max(peak.HeapAlloc, m.HeapAlloc), max(peak.HeapInuse, m.HeapInuse)
-			peak.Sys, peak.Goroutines = max(peak.Sys, m.Sys), max(peak.Goroutines, m.Goroutines)
-			peakMu.Unlock()
-		}
-	}()
+	sampler := samplePeak(200 * time.Millisecond)
 
 	// The clients, in a child process.
 	start := time.Now()
@@ -335,8 +359,8 @@ func TestSoak(t *testing.T) {
 	}
 	ln.Close()
 	handlers.Wait()
-	close(stopSampler)
-	<-samplerDone
+	sampler.stop()
+	peak := sampler.peak()
 
 	// Back to the baseline, within a tolerance, after GC and a bounded
 	// wait: pools empty over two collections, and closed connections'
@@ -475,24 +499,7 @@ func soakClients(t *testing.T, addr string) {
 	var rmu sync.Mutex
 	var sent, received, bytes, lost, dup, reord, corrupt, werrs atomic.Int64
 
-	var peak soakMem
-	stopSampler := make(chan struct{})
-	go func() {
-		tick := time.NewTicker(500 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stopSampler:
-				return
-			case <-tick.C:
-			}
-			m := readSoakMem()
-			rmu.Lock()
-			peak.HeapAlloc, peak.HeapInuse = max(peak.HeapAlloc, m.HeapAlloc), max(peak.HeapInuse, m.HeapInuse)
-			peak.Sys, peak.Goroutines = max(peak.Sys, m.Sys), max(peak.Goroutines, m.Goroutines)
-			rmu.Unlock()
-		}
-	}()
+	sampler := samplePeak(500 * time.Millisecond)
 
 	// Dial, 64 at a time.
 	cs := make([]*Conn, conns)
@@ -631,7 +638,7 @@ func soakClients(t *testing.T, addr string) {
 	report.Lost, report.Duplicated, report.Reordered = lost.Load(), dup.Load(), reord.Load()
 	report.Corrupt, report.WriteErrors = corrupt.Load(), werrs.Load()
 	rmu.Lock()
-	report.PeakMem = peak
+	report.PeakMem = sampler.peak()
 	js, _ := json.Marshal(report)
 	rmu.Unlock()
 	fmt.Printf("soak: drained %s\n", js)
@@ -652,9 +659,9 @@ func soakClients(t *testing.T, addr string) {
 			}
 		}
 	}
-	close(stopSampler)
+	sampler.stop()
 	rmu.Lock()
-	report.PeakMem = peak
+	report.PeakMem = sampler.peak()
 	js, _ = json.Marshal(report)
 	rmu.Unlock()
 	fmt.Printf("soak: closed %s\n", js)
