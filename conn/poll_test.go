@@ -165,6 +165,9 @@ func TestPollerServerClose(t *testing.T) {
 // of allocating each message's buffer again (before, every 1 MiB echo
 // allocated about 2.6 MB).
 func TestPollerLargeMessagesReuseBuffers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts are checked in the full run")
+	}
 	if raceEnabled {
 		t.Skip("sync.Pool drops items under the race detector; .ci/run checks allocations without -race")
 	}
@@ -189,14 +192,20 @@ func TestPollerLargeMessagesReuseBuffers(t *testing.T) {
 	for range 3 {
 		echo() // warm the pools
 	}
-	const n = 20
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range n {
-		echo()
+	// The least of a few rounds: a garbage collection empties sync.Pools,
+	// and the round it falls in allocates the buffers again.
+	const n = 10
+	best := uint64(1 << 63)
+	for range 5 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range n {
+			echo()
+		}
+		runtime.ReadMemStats(&after)
+		best = min(best, (after.TotalAlloc-before.TotalAlloc)/n)
 	}
-	runtime.ReadMemStats(&after)
-	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 256<<10 {
+	if per := best; per > 256<<10 {
 		t.Errorf("%d bytes allocated per 1 MiB echo (both sides), want under 256 KiB", per)
 	} else {
 		t.Logf("%d bytes allocated per 1 MiB echo (both sides)", per)
