@@ -11,8 +11,11 @@ import (
 // Close runs the closing handshake (RFC 6455, Section 7): it sends a close
 // frame with code and reason, waits up to [Options.CloseTimeout] for the
 // peer's close frame, and closes the TCP connection. A server closes TCP as
-// soon as the peer's close frame arrives; a client first waits, within the
-// same timeout, for the server to close it (Section 7.1.1).
+// soon as the peer's close frame arrives, with a half-close (FIN) whose
+// socket lingers in the background, discarding input, until the peer closes
+// too or CloseTimeout passes, so that a reset cannot destroy frames not yet
+// delivered; a client first waits, within the same timeout, for the server
+// to close it (Section 7.1.1).
 //
 // If a goroutine is reading, it receives the peer's close frame and returns
 // it as a [*CloseError]; otherwise Close reads, discarding data messages,
@@ -137,11 +140,15 @@ func (c *Conn) handleClose(p []byte) error {
 // finishTCP ends the TCP connection after both close frames: "the server
 // MUST close the underlying TCP connection immediately; the client SHOULD
 // wait for the server to close the connection" (RFC 6455, Section 7.1.1).
+// The server closes with a half-close and lets the rest linger in the
+// background (lingerClose), so that its close frame is never lost to a reset.
 func (c *Conn) finishTCP() {
 	if c.client {
 		c.drain(time.Now().Add(c.opts.closeTimeout))
+		c.closeTCP()
+		return
 	}
-	c.closeTCP()
+	c.endTCP(true)
 }
 
 // drain reads and discards until EOF, an error or the deadline.
@@ -177,13 +184,9 @@ func (c *Conn) failRead(err error) error {
 		if !c.closeSent.Swap(true) {
 			var buf [frame.MaxControlPayload]byte
 			p := frame.AppendClose(buf[:0], code, closeReason(err))
-			if c.writeControl(frame.OpClose, p) == nil {
-				// Without a half-close the peer would wait for us to
-				// close while we waited for it: close at once instead.
-				if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
-					c.drain(time.Now().Add(c.opts.closeTimeout))
-				}
-			}
+			// Without a half-close the peer would wait for us to close
+			// while we waited for it: endTCP closes at once then.
+			c.endTCP(c.writeControl(frame.OpClose, p) == nil)
 		}
 		c.closeTCP()
 	default:

@@ -380,9 +380,17 @@ func (c *Conn) setErr(err error) error {
 }
 
 // closeTCP closes the network connection once and wakes everyone waiting.
-func (c *Conn) closeTCP() {
+func (c *Conn) closeTCP() { c.endTCP(false) }
+
+// endTCP is closeTCP; with linger set it ends the connection with a
+// lingering close (see lingerClose) if the connection can half-close.
+func (c *Conn) endTCP(linger bool) {
 	c.doneOnce.Do(func() {
-		c.nc.Close()
+		if cw, ok := c.nc.(interface{ CloseWrite() error }); linger && ok && cw.CloseWrite() == nil {
+			go lingerClose(c.nc, time.Now().Add(c.opts.closeTimeout))
+		} else {
+			c.nc.Close()
+		}
 		if c.keepalive != nil {
 			c.keepalive.Stop()
 		}
@@ -404,6 +412,25 @@ func (c *Conn) closeTCP() {
 			f()
 		}
 	})
+}
+
+// lingerClose finishes a connection whose sending side has been shut down:
+// it discards what the peer still sends until the peer closes its side or
+// the deadline passes, then closes. Closing a socket that has unread data
+// makes the kernel answer with a reset and drop what it has not sent yet
+// (RFC 1122, Section 4.2.2.13), which would lose the last frames, the close
+// frame among them, when the peer sent anything after its close frame (a
+// ping, say) or before it read all of ours. The half-close has already
+// sent the FIN, so for the peer the connection closed at once.
+func lingerClose(nc net.Conn, deadline time.Time) {
+	nc.SetReadDeadline(deadline)
+	var b [512]byte
+	for {
+		if _, err := nc.Read(b[:]); err != nil {
+			break
+		}
+	}
+	nc.Close()
 }
 
 // afterClose arranges for f to run once the TCP connection is closed, or at

@@ -921,3 +921,76 @@ func TestHostileCrossSiteHijacking(t *testing.T) {
 		}
 	}
 }
+
+// A peer that sends more after its close frame (7.1.6 sends a ping) and is
+// slow to read what the server sends must still get the server's close
+// frame and a clean end of stream. Closing a socket with unread data makes
+// the kernel send a reset and drop the unsent tail, close frame included;
+// the server half-closes and lingers instead. Real TCP, since that is where
+// the reset happens; a megabyte after the close frame makes sure the server
+// has not read it all when it closes.
+func TestServerCloseNotLostToReset(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	served := make(chan error, 1)
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			served <- err
+			return
+		}
+		c := Server(nc, nil, &Options{ReadLimit: 8 << 20})
+		served <- echo(c)
+	}()
+	const size = 4 << 20
+	for round := range 3 {
+		nc, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &rawPeer{t: t, nc: nc, client: true}
+		var script []byte
+		script = append(script, p.frame(frame.Header{Fin: true, Opcode: frame.OpText}, bytes.Repeat([]byte("BAsd7&jh23"), size/10))...)
+		script = append(script, p.frame(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(1000, ""))...)
+		script = append(script, p.frame(frame.Header{Fin: true, Opcode: frame.OpPing}, nil)...)
+		script = append(script, p.frame(frame.Header{Fin: true, Opcode: frame.OpBinary}, make([]byte, 1<<20))...)
+		wrote := make(chan error, 1)
+		go func() {
+			nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			_, err := nc.Write(script)
+			wrote <- err
+		}()
+		// Let the server fill its send buffer and read everything we sent
+		// before we start reading.
+		time.Sleep(200 * time.Millisecond)
+		f := p.mustRead()
+		if f.h.Opcode != frame.OpText || len(f.payload) != size/10*10 {
+			t.Fatalf("round %d: got %v frame of %d bytes, want the echo", round, f.h.Opcode, len(f.payload))
+		}
+		if code := p.expectClose(); code != 1000 {
+			t.Fatalf("round %d: close code %d, want 1000", round, code)
+		}
+		p.expectEOF()
+		if err := <-wrote; err != nil {
+			t.Fatalf("round %d: write: %v", round, err)
+		}
+		nc.Close()
+		var ce *CloseError
+		if err := <-served; !errors.As(err, &ce) || ce.Code != 1000 {
+			t.Fatalf("round %d: server ended with %v, want the peer's close 1000", round, err)
+		}
+		if round < 2 {
+			go func() {
+				nc, err := ln.Accept()
+				if err != nil {
+					served <- err
+					return
+				}
+				served <- echo(Server(nc, nil, &Options{ReadLimit: 8 << 20}))
+			}()
+		}
+	}
+}
