@@ -152,6 +152,7 @@ type wireWriter struct {
 	mu     sync.Mutex
 	q      []writeItem
 	closed bool
+	failed bool // a write failed: later closeConn items close at once
 	wake   chan struct{}
 	done   chan struct{}
 }
@@ -164,10 +165,15 @@ func newWireWriter(nc net.Conn, log *wireLog, pause time.Duration) *wireWriter {
 
 func (w *wireWriter) enqueue(it writeItem) {
 	w.mu.Lock()
+	failed := w.failed
 	if !w.closed {
 		w.q = append(w.q, it)
 	}
 	w.mu.Unlock()
+	if failed && it.closeConn {
+		w.nc.Close()
+		return
+	}
 	select {
 	case w.wake <- struct{}{}:
 	default:
@@ -202,12 +208,24 @@ func (w *wireWriter) run() {
 			continue
 		}
 		if err := w.write(q); err != nil {
-			// The connection is broken (or was closed by the runner); the
-			// reader sees the same and ends the case.
-			w.nc.Close()
+			// The testee takes no more bytes (it reset the connection or
+			// ended the stream, or a drop's write deadline passed). Stop
+			// writing but leave the reading side alone: what the testee
+			// sent before is still to be read. Closing here would throw
+			// it away, as it does over HTTP/2 when a server that has
+			// failed the connection ends the stream with RST_STREAM
+			// (NO_ERROR) while we are still sending (RFC 9113, Section
+			// 8.1): the close frame it sent would be lost. The reader
+			// sees the end of the connection itself; a close that was or
+			// will be asked for happens at once.
 			w.mu.Lock()
-			w.closed, w.q = true, nil
+			w.closed, w.failed, w.q = true, true, nil
 			w.mu.Unlock()
+			for _, it := range q {
+				if it.closeConn {
+					w.nc.Close()
+				}
+			}
 			return
 		}
 	}

@@ -150,3 +150,69 @@ func TestChoppedWrite(t *testing.T) {
 		t.Errorf("wire log %+v %+v", frames, stats)
 	}
 }
+
+// writeBrokenConn is a connection whose sending side has been refused by
+// the peer (as an HTTP/2 request body is after the server's RST_STREAM)
+// while what the peer sent is still to be read.
+type writeBrokenConn struct {
+	net.Conn // nil: only the methods below are used
+	unread   []byte
+	closed   chan struct{}
+}
+
+func (c *writeBrokenConn) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
+func (c *writeBrokenConn) Read(p []byte) (int, error) {
+	select {
+	case <-c.closed:
+		return 0, net.ErrClosed
+	default:
+	}
+	if len(c.unread) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, c.unread)
+	c.unread = c.unread[n:]
+	return n, nil
+}
+func (c *writeBrokenConn) Close() error {
+	select {
+	case <-c.closed:
+	default:
+		close(c.closed)
+	}
+	return nil
+}
+
+// A failed write stops the writer but leaves the connection open, so that
+// the testee's last frames (its close frame, typically) can still be read;
+// a close asked for afterwards happens at once.
+func TestWriterFailureKeepsReadSide(t *testing.T) {
+	closeFrame := frame.AppendFrame(nil, frame.Header{Fin: true, Opcode: frame.OpClose}, frame.AppendClose(nil, 1002, ""))
+	nc := &writeBrokenConn{unread: closeFrame, closed: make(chan struct{})}
+	w := newWireWriter(nc, newWireLog(time.Now(), 10), 0)
+	w.enqueue(writeItem{b: []byte("hello"), chop: 1})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w.mu.Lock()
+		failed := w.failed
+		w.mu.Unlock()
+		if failed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the writer did not notice the failed write")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	got, err := io.ReadAll(nc)
+	if err != nil || !bytes.Equal(got, closeFrame) {
+		t.Fatalf("after a failed write, read % x, %v; want the close frame % x", got, err, closeFrame)
+	}
+	w.enqueue(writeItem{closeConn: true})
+	select {
+	case <-nc.closed:
+	default:
+		t.Fatal("a close asked for after a failed write did not close the connection")
+	}
+	w.stop()
+}
