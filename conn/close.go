@@ -153,10 +153,16 @@ func (c *Conn) finishTCP() {
 
 // drain reads and discards until EOF, an error or the deadline.
 func (c *Conn) drain(deadline time.Time) {
-	c.nc.SetReadDeadline(deadline)
 	c.rr, c.rw = 0, 0
+	discardUntil(c.nc, c.rbuf, deadline)
+}
+
+// discardUntil reads from nc into buf, discarding, until EOF, an error or
+// the deadline.
+func discardUntil(nc net.Conn, buf []byte, deadline time.Time) {
+	nc.SetReadDeadline(deadline)
 	for {
-		if _, err := c.nc.Read(c.rbuf); err != nil {
+		if _, err := nc.Read(buf); err != nil {
 			return
 		}
 	}

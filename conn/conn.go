@@ -423,13 +423,8 @@ func (c *Conn) endTCP(linger bool) {
 // ping, say) or before it read all of ours. The half-close has already
 // sent the FIN, so for the peer the connection closed at once.
 func lingerClose(nc net.Conn, deadline time.Time) {
-	nc.SetReadDeadline(deadline)
 	var b [512]byte
-	for {
-		if _, err := nc.Read(b[:]); err != nil {
-			break
-		}
-	}
+	discardUntil(nc, b[:], deadline)
 	nc.Close()
 }
 

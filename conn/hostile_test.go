@@ -937,13 +937,13 @@ func TestServerCloseNotLostToReset(t *testing.T) {
 	defer ln.Close()
 	served := make(chan error, 1)
 	go func() {
-		nc, err := ln.Accept()
-		if err != nil {
-			served <- err
-			return
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { served <- echo(Server(nc, nil, &Options{ReadLimit: 8 << 20})) }()
 		}
-		c := Server(nc, nil, &Options{ReadLimit: 8 << 20})
-		served <- echo(c)
 	}()
 	const size = 4 << 20
 	for round := range 3 {
@@ -981,16 +981,6 @@ func TestServerCloseNotLostToReset(t *testing.T) {
 		var ce *CloseError
 		if err := <-served; !errors.As(err, &ce) || ce.Code != 1000 {
 			t.Fatalf("round %d: server ended with %v, want the peer's close 1000", round, err)
-		}
-		if round < 2 {
-			go func() {
-				nc, err := ln.Accept()
-				if err != nil {
-					served <- err
-					return
-				}
-				served <- echo(Server(nc, nil, &Options{ReadLimit: 8 << 20}))
-			}()
 		}
 	}
 }
