@@ -1,10 +1,12 @@
-package realtime
+package engine
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/wirelevel/ws/conn"
+	"github.com/wirelevel/ws/frame"
 	"github.com/wirelevel/ws/realtime/engineio"
 )
 
@@ -12,14 +14,14 @@ var probeReply = []byte("3probe")
 
 // readLoop reads the session's WebSocket until it fails or the session
 // closes. It is one of the session's counted goroutines.
-func (ss *session) readLoop(c *conn.Conn) {
+func (ss *Session) readLoop(c *conn.Conn) {
 	defer ss.srv.wg.Done()
 	for {
 		typ, b, err := c.ReadMessage(context.Background(), nil)
 		if err != nil {
-			reason := reasonTransportError
+			reason := ReasonTransportError
 			if conn.CloseStatus(err) != 0 {
-				reason = reasonTransportClose
+				reason = ReasonTransportClose
 			}
 			ss.close(reason, err, false)
 			return
@@ -27,13 +29,16 @@ func (ss *session) readLoop(c *conn.Conn) {
 		p := engineio.Packet{Type: engineio.Message, Data: b, Binary: true}
 		if typ == conn.Text {
 			if p, err = engineio.ParsePacket(b); err != nil {
-				ss.close(reasonParseError, err, false)
+				ss.close(ReasonParseError, err, false)
 				return
 			}
 		}
-		if err := ss.onPacket(p); err != nil {
-			if err != errSessionEnded {
-				ss.close(reasonParseError, err, false)
+		ss.inMu.Lock()
+		err = ss.onPacket(p)
+		ss.inMu.Unlock()
+		if err != nil {
+			if !errors.Is(err, errSessionEnded) {
+				ss.close(ReasonParseError, err, false)
 			}
 			return
 		}
@@ -43,9 +48,9 @@ func (ss *session) readLoop(c *conn.Conn) {
 // writeLoop writes the queue to the WebSocket until the session closes,
 // then closes the connection (after the queue when the session was closed
 // with flush).
-func (ss *session) writeLoop(c *conn.Conn) {
+func (ss *Session) writeLoop(c *conn.Conn) {
 	defer ss.srv.wg.Done()
-	var spare []wireMsg
+	var spare []queued
 	for {
 		batch, ok := ss.take(spare)
 		if !ok {
@@ -61,34 +66,38 @@ func (ss *session) writeLoop(c *conn.Conn) {
 			}
 			// Queue the batch and send it with one write.
 			if err := c.QueueMessage(typ, m.data); err != nil {
-				ss.close(reasonTransportError, err, false)
+				ss.close(ReasonTransportError, err, false)
 				break
 			}
 		}
 		if err := c.Flush(context.Background()); err != nil {
-			ss.close(reasonTransportError, err, false)
+			ss.close(ReasonTransportError, err, false)
 		}
 		clear(batch)
 		spare = batch[:0]
+		ss.mu.Lock()
+		ss.writing = false
+		ss.mu.Unlock()
 	}
 	ss.mu.Lock()
-	reason := ss.reason
+	err := ss.err
 	ss.mu.Unlock()
-	code := conn.CloseCode(1000)
-	if reason == reasonServerShutdown {
-		code = 1001
+	code := frame.CloseNormal
+	if errors.Is(err, ErrServerClosed) {
+		code = frame.CloseGoingAway
 	}
 	c.Close(code, "")
 }
 
 // take waits for queued messages and returns them, swapping in spare as the
 // new queue; ok is false once the session is closed and its queue empty.
-func (ss *session) take(spare []wireMsg) (batch []wireMsg, ok bool) {
+func (ss *Session) take(spare []queued) (batch []queued, ok bool) {
 	for {
 		ss.mu.Lock()
 		if len(ss.queue) > 0 {
 			batch = ss.queue
 			ss.queue, ss.queued = spare, 0
+			ss.writing = true
 			ss.mu.Unlock()
 			return batch, true
 		}
@@ -105,18 +114,22 @@ func (ss *session) take(spare []wireMsg) (batch []wireMsg, ok bool) {
 // client's "2probe" with "3probe", makes waiting GETs return a noop so the
 // client can pause polling, and on the client's upgrade packet "5" moves the
 // session, with its queue, to the WebSocket. See the Engine.IO protocol,
-// version 4, section "Upgrade".
-func (ss *session) serveUpgrade(w http.ResponseWriter, r *http.Request) {
+// version 4, section "Upgrade". A WebSocket for a session that is already
+// upgrading or upgraded is accepted and closed at once, as the reference
+// server does.
+func (ss *Session) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	ss.mu.Lock()
-	if ss.closed || ss.transport != polling || ss.upgrading {
+	if ss.closed || ss.transport != polling || ss.upgrading || ss.srv.opts.DisableUpgrades {
 		ss.mu.Unlock()
-		writeError(w, engineio.BadRequest)
+		if c, err := conn.Accept(w, r, ss.srv.acceptOptions(r, "")); err == nil {
+			c.Close(frame.CloseNoStatus, "")
+		}
 		return
 	}
 	ss.upgrading, ss.probed = true, false
 	ss.srv.wg.Add(1) // this goroutine; readLoop or the failure path ends it
 	ss.mu.Unlock()
-	c, err := conn.Accept(w, r, &ss.srv.accept)
+	c, err := conn.Accept(w, r, ss.srv.acceptOptions(r, ""))
 	if err == nil {
 		if ss.probe(c) {
 			ss.readLoop(c)
@@ -133,7 +146,7 @@ func (ss *session) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 
 // probe runs the upgrade on c within UpgradeTimeout and reports whether the
 // session moved to it.
-func (ss *session) probe(c *conn.Conn) bool {
+func (ss *Session) probe(c *conn.Conn) bool {
 	ctx, cancel := context.WithTimeout(ss.ctx, ss.srv.opts.UpgradeTimeout)
 	defer cancel()
 	for {
@@ -159,8 +172,12 @@ func (ss *session) probe(c *conn.Conn) bool {
 			ss.transport, ss.upgrading = websocket, false
 			ss.srv.wg.Add(1)
 			go ss.writeLoop(c)
+			listeners := ss.onUpgrade
 			ss.mu.Unlock()
 			ss.wake()
+			for _, fn := range listeners {
+				fn()
+			}
 			return true
 		default:
 			return false

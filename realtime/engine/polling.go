@@ -1,4 +1,4 @@
-package realtime
+package engine
 
 import (
 	"encoding/base64"
@@ -12,30 +12,29 @@ import (
 
 // servePoll answers a polling GET: at once with the queued packets, or
 // when some arrive. During an upgrade it answers with a noop so the client
-// can pause polling; on a closed session, with a close packet.
-func (ss *session) servePoll(w http.ResponseWriter, r *http.Request) {
+// can pause polling; when the client closed the session meanwhile, with a
+// noop too; when the server closed it, with the queue and a close packet.
+func (ss *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 	ss.mu.Lock()
-	if ss.transport != polling {
-		ss.mu.Unlock()
-		writeError(w, engineio.BadRequest)
-		return
-	}
 	if ss.pollActive {
 		// "the server MUST close the session" on overlapping GETs.
 		ss.mu.Unlock()
-		ss.close(reasonTransportError, errOverlap, false)
-		writeError(w, engineio.BadRequest)
+		ss.close(ReasonTransportError, ErrOverlap, false)
+		w.WriteHeader(http.StatusBadRequest) // with no body, as the reference server
 		return
 	}
 	ss.pollActive = true
+	// A GET that comes after the server closed the session gets a noop
+	// before the close packet, as from the reference server.
+	late := ss.closed && !ss.byClient
 	ss.mu.Unlock()
 	for {
 		ss.mu.Lock()
 		switch {
-		case ss.transport == websocket || ss.upgrading && ss.probed && len(ss.queue) == 0:
+		case ss.transport == websocket || ss.upgrading && ss.probed && len(ss.queue) == 0 || ss.closed && ss.byClient:
 			ss.pollActive = false
 			ss.mu.Unlock()
-			writePayload(w, noopMsg)
+			ss.writePayload(w, r, noopMsg, false)
 			return
 		case len(ss.queue) > 0 || ss.closed:
 			q := ss.queue
@@ -48,13 +47,16 @@ func (ss *session) servePoll(w http.ResponseWriter, r *http.Request) {
 			ss.mu.Unlock()
 			body := appendPolling(nil, q)
 			if closed {
+				if len(body) == 0 && late {
+					body = append(body, noopMsg...)
+				}
 				if len(body) > 0 {
 					body = append(body, engineio.Separator)
 				}
 				body = append(body, closeMsg...)
 				ss.srv.remove(ss)
 			}
-			writePayload(w, body)
+			ss.writePayload(w, r, body, false)
 			return
 		}
 		ss.mu.Unlock()
@@ -71,7 +73,7 @@ func (ss *session) servePoll(w http.ResponseWriter, r *http.Request) {
 
 // appendPolling appends messages as a polling payload: text packets as they
 // are, binary ones as "b" and base64, separated by 0x1e.
-func appendPolling(dst []byte, msgs []wireMsg) []byte {
+func appendPolling(dst []byte, msgs []queued) []byte {
 	for i, m := range msgs {
 		if i > 0 {
 			dst = append(dst, engineio.Separator)
@@ -86,32 +88,30 @@ func appendPolling(dst []byte, msgs []wireMsg) []byte {
 	return dst
 }
 
-func writePayload(w http.ResponseWriter, body []byte) {
+// writePayload answers a polling GET with body.
+func (ss *Session) writePayload(w http.ResponseWriter, r *http.Request, body []byte, initial bool) {
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Cache-Control", "no-store")
+	ss.srv.headers(h, r, initial)
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
 }
 
 // servePost takes a polling POST: a payload of packets from the client, at
 // most MaxPayload bytes.
-func (ss *session) servePost(w http.ResponseWriter, r *http.Request) {
+func (ss *Session) servePost(w http.ResponseWriter, r *http.Request) {
 	ss.mu.Lock()
 	switch {
 	case ss.closed:
 		ss.mu.Unlock()
-		writeError(w, engineio.UnknownSID)
-		return
-	case ss.transport != polling:
-		ss.mu.Unlock()
-		writeError(w, engineio.BadRequest)
+		writeJSONError(w, engineio.UnknownSID, engineio.UnknownSID.String(), http.StatusBadRequest)
 		return
 	case ss.postActive:
 		ss.mu.Unlock()
-		ss.close(reasonTransportError, errOverlap, false)
-		writeError(w, engineio.BadRequest)
+		ss.close(ReasonTransportError, ErrOverlap, false)
+		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
 	ss.postActive = true
@@ -121,31 +121,40 @@ func (ss *session) servePost(w http.ResponseWriter, r *http.Request) {
 		ss.postActive = false
 		ss.mu.Unlock()
 	}()
+	// Over MaxPayload: 413 with no body, as the reference server; the
+	// session is closed too, since the client has lost data.
 	max := ss.srv.opts.MaxPayload
 	if r.ContentLength > max {
-		ss.close(reasonTransportError, ErrPayloadTooLarge, false)
-		writeErrorStatus(w, engineio.BadRequest, http.StatusRequestEntityTooLarge)
+		ss.close(ReasonTransportError, ErrPayloadTooLarge, false)
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 	if err != nil {
-		ss.close(reasonTransportError, err, false)
-		writeError(w, engineio.BadRequest)
+		ss.close(ReasonTransportError, err, false)
+		writeJSONError(w, engineio.BadRequest, engineio.BadRequest.String(), http.StatusBadRequest)
 		return
 	}
 	if int64(len(body)) > max {
-		ss.close(reasonTransportError, ErrPayloadTooLarge, false)
-		writeErrorStatus(w, engineio.BadRequest, http.StatusRequestEntityTooLarge)
+		ss.close(ReasonTransportError, ErrPayloadTooLarge, false)
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
 		return
 	}
+	ss.inMu.Lock()
 	err = engineio.ParsePayload(body, 0, ss.onPacket)
+	ss.inMu.Unlock()
 	if err != nil && !errors.Is(err, errSessionEnded) {
-		ss.close(reasonParseError, err, false)
-		writeError(w, engineio.BadRequest)
-		return
+		// The packets before the bad one were taken; the request itself
+		// is answered "ok", as by the reference server, and the session's
+		// next request finds it closed.
+		ss.close(ReasonParseError, err, false)
 	}
 	// text/html, as the reference server, so that old browsers do not
 	// sniff the body.
-	w.Header().Set("Content-Type", "text/html")
+	h := w.Header()
+	h.Set("Content-Type", "text/html")
+	h.Set("Content-Length", "2")
+	h.Set("Cache-Control", "no-store")
+	ss.srv.headers(h, r, false)
 	w.Write([]byte("ok"))
 }
