@@ -14,6 +14,7 @@ import (
 
 	"github.com/wirelevel/ws/realtime"
 	"github.com/wirelevel/ws/realtime/internal/nodepeer"
+	"github.com/wirelevel/ws/realtime/socketio"
 )
 
 // newApp returns a server with the events the tests use.
@@ -381,7 +382,13 @@ func TestNodeServer(t *testing.T) {
 	if err != nil || len(vals) != 3 || vals[0] != "hi" || !bytes.Equal(vals[1].([]byte), []byte{1, 2, 3}) {
 		t.Fatalf("echo from Node = %v, %v", vals, err)
 	}
-	deep := vals[2].(map[string]any)["deep"].([]any)[0]
+	obj, _ := vals[2].(socketio.Object)
+	d, _ := obj.Get("deep")
+	arr, _ := d.([]any)
+	var deep any
+	if len(arr) > 0 {
+		deep = arr[0]
+	}
 	if b, ok := deep.([]byte); !ok || !bytes.Equal(b, []byte{4}) {
 		t.Errorf("nested attachment from Node = %v", deep)
 	}

@@ -96,7 +96,8 @@ func (a Args) Decode(i int, v any) error {
 }
 
 // Value decodes argument i into Go values as encoding/json does for an any,
-// except that numbers are json.Number and attachments are []byte.
+// except that objects are [Object] (their members in order), numbers are
+// json.Number and attachments are []byte.
 func (a Args) Value(i int) (any, error) {
 	if i < 0 || i >= len(a.raw) {
 		return nil, fmt.Errorf("%w: %d of %d", ErrNoArg, i, len(a.raw))
@@ -108,7 +109,7 @@ func (a Args) Value(i int) (any, error) {
 	if len(a.att) == 0 {
 		return v, nil
 	}
-	return walk(v, func(m map[string]any) any {
+	return walk(v, func(m Object) any {
 		if n, ok := placeholderNum(m); ok && n < len(a.att) {
 			return a.att[n]
 		}
@@ -117,7 +118,7 @@ func (a Args) Value(i int) (any, error) {
 }
 
 // Values returns every argument as [Args.Value] does. Passing them to an
-// emit sends the same JSON and attachments back.
+// emit sends the same JSON and attachments back, keys in the same order.
 func (a Args) Values() ([]any, error) {
 	out := make([]any, len(a.raw))
 	for i := range a.raw {
@@ -147,9 +148,9 @@ func (a Args) String(i int) string {
 
 // AppendArgs appends args as a JSON array to dst, and each []byte among them
 // to atts, writing a placeholder in its place. It looks for []byte at the top
-// level and inside []any and map[string]any (whose keys it writes sorted);
-// other values go through encoding/json, and json.RawMessage is written as
-// is. It returns the extended dst and atts; the attachments alias args.
+// level and inside []any, [Object] (whose members it writes in order) and
+// map[string]any (whose keys it writes sorted); other values go through
+// encoding/json, and json.RawMessage is written as is. It returns the extended dst and atts; the attachments alias args.
 func AppendArgs(dst []byte, atts [][]byte, args ...any) ([]byte, [][]byte, error) {
 	dst = append(dst, '[')
 	for i, v := range args {
@@ -214,6 +215,23 @@ func appendValue(dst []byte, atts [][]byte, v any) ([]byte, [][]byte, error) {
 			dst = append(dst, ':')
 			var err error
 			if dst, atts, err = appendValue(dst, atts, x[k]); err != nil {
+				return dst, atts, err
+			}
+		}
+		return append(dst, '}'), atts, nil
+	case Object:
+		if x == nil {
+			return append(dst, "{}"...), atts, nil
+		}
+		dst = append(dst, '{')
+		for i, m := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, m.Key)
+			dst = append(dst, ':')
+			var err error
+			if dst, atts, err = appendValue(dst, atts, m.Value); err != nil {
 				return dst, atts, err
 			}
 		}

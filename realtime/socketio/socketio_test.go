@@ -193,7 +193,7 @@ func TestAppendArgs(t *testing.T) {
 // TestArgsRoundTrip encodes Go values as an event, parses the packet back
 // and checks Values gives the same values, attachments included.
 func TestArgsRoundTrip(t *testing.T) {
-	args := []any{"s", json.Number("12345678901234567890"), []byte{0, 1}, map[string]any{"deep": []any{[]byte("x"), true}}, nil}
+	args := []any{"s", json.Number("12345678901234567890"), []byte{0, 1}, Object{{"z", json.Number("1")}, {"deep", []any{[]byte("x"), true}}, {"a", Object{}}}, nil}
 	data, atts, err := AppendEvent(nil, nil, "ev", args...)
 	if err != nil {
 		t.Fatal(err)
@@ -227,6 +227,11 @@ func TestArgsRoundTrip(t *testing.T) {
 	var st struct{ Deep []json.RawMessage }
 	if err := got.Decode(3, &st); err != nil || len(st.Deep) != 2 || string(st.Deep[0]) != `"eA=="` {
 		t.Errorf("Decode(3) = %s, %v; want the attachment as base64", st.Deep, err)
+	}
+	// Echoed back, the object keeps its keys in the order they came.
+	echo, atts2, err := AppendArgs(nil, nil, vals...)
+	if want := `["s",12345678901234567890,{"_placeholder":true,"num":0},{"z":1,"deep":[{"_placeholder":true,"num":1},true],"a":{}},null]`; err != nil || string(echo) != want || len(atts2) != 2 {
+		t.Errorf("echo = %s (%d attachments), %v; want %s", echo, len(atts2), err, want)
 	}
 	if err := got.Decode(9, &st); !errors.Is(err, ErrNoArg) {
 		t.Errorf("Decode(9) = %v, want ErrNoArg", err)
