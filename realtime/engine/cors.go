@@ -154,7 +154,9 @@ func (p *corsPolicy) handle(w http.ResponseWriter, r *http.Request) bool {
 	if p.allowed != "" {
 		h.Set("Access-Control-Allow-Headers", p.allowed)
 	} else if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
-		h.Set("Access-Control-Allow-Headers", req)
+		if headerList(req) {
+			h.Set("Access-Control-Allow-Headers", req)
+		}
 		h.Add("Vary", "Access-Control-Request-Headers")
 	}
 	if p.o.MaxAge > 0 {
@@ -165,6 +167,29 @@ func (p *corsPolicy) handle(w http.ResponseWriter, r *http.Request) bool {
 	}
 	h.Set("Content-Length", "0")
 	w.WriteHeader(p.status)
+	return true
+}
+
+// maxReflected bounds the Access-Control-Request-Headers a preflight
+// answer echoes.
+const maxReflected = 4096
+
+// headerList reports whether s is a comma-separated list of header names
+// short enough to echo: tokens (RFC 9110, Section 5.6.2), commas and
+// spaces only.
+func headerList(s string) bool {
+	if len(s) > maxReflected {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~, ", c) >= 0:
+		default:
+			return false
+		}
+	}
 	return true
 }
 
@@ -186,8 +211,7 @@ type CookieOptions struct {
 	// NoHTTPOnly leaves HttpOnly out, so that page scripts can read the
 	// cookie.
 	NoHTTPOnly bool
-	// SameSite is the SameSite attribute. 0 (http.SameSiteDefaultMode)
-	// means Lax.
+	// SameSite is the SameSite attribute. 0 means Lax.
 	SameSite http.SameSite
 	// Partitioned marks the cookie Partitioned (CHIPS).
 	Partitioned bool
@@ -205,7 +229,7 @@ func (o *CookieOptions) cookie(sid string) *http.Cookie {
 	if c.Path == "" {
 		c.Path = "/"
 	}
-	if c.SameSite == http.SameSiteDefaultMode {
+	if c.SameSite == 0 {
 		c.SameSite = http.SameSiteLaxMode
 	}
 	return c
