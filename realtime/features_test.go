@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -280,4 +281,46 @@ func TestStickyCookie(t *testing.T) {
 			testpeer.RunScript(t, cmd, time.Minute, nil)
 		})
 	}
+}
+
+// TestOfficialClientChromium runs the scenarios of features.js in headless
+// Chromium with the official client's browser bundle, from a page whose
+// origin (127.0.0.1) differs from the server's (localhost): CORS with
+// credentials and the io cookie on polling, the WebSocket origin check
+// following CORS's origins, over each transport set. A page from an origin
+// CORS does not list must fail to connect over both transports.
+func TestOfficialClientChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests run in the full test run")
+	}
+	exe := testpeer.Chromium(t)
+	_, modules := testpeer.Node(t, "socket.io-client", "playwright-core")
+	pages := func() http.Handler {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			http.ServeFile(w, r, filepath.Join("testdata", "page", "features.html"))
+		})
+		mux.HandleFunc("/socket.io.min.js", func(w http.ResponseWriter, r *http.Request) {
+			http.ServeFile(w, r, filepath.Join(modules, "socket.io-client", "dist", "socket.io.min.js"))
+		})
+		mux.HandleFunc("/features-scenarios.js", func(w http.ResponseWriter, r *http.Request) {
+			http.ServeFile(w, r, filepath.Join("testdata", "node", "features-scenarios.js"))
+		})
+		return mux
+	}
+	pageURL, _ := serve(t, pages())
+	deniedURL, _ := serve(t, pages())
+	srv := NewServer(&Options{
+		ConnectionStateRecovery: &RecoveryOptions{},
+		PingInterval:            2 * time.Second, PingTimeout: 2 * time.Second,
+		CORS:   &engine.CORSOptions{Origins: []string{pageURL}, Credentials: true},
+		Cookie: &engine.CookieOptions{},
+	})
+	defer srv.Close()
+	newFeatureApp(srv)
+	serverURL, _ := serve(t, srv)
+	serverURL = strings.Replace(serverURL, "127.0.0.1", "localhost", 1)
+	cmd := testpeer.NodeCmd(t, []string{"playwright-core"}, nodeScript("chromium-features.js"), pageURL+"/", deniedURL+"/", serverURL, exe, t.TempDir())
+	cmd.Args = append(cmd.Args, testpeer.ChromiumFlags...)
+	testpeer.RunScript(t, cmd, 4*time.Minute, nil)
 }
