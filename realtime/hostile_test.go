@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -472,5 +473,146 @@ func TestIncomingFlood(t *testing.T) {
 		if v != i {
 			t.Fatalf("event %d handled as %d: out of order", i, v)
 		}
+	}
+}
+
+// TestHostileRecovery sends CONNECT packets with malformed or forged
+// recovery fields: each gets a new socket (not recovered) and the session
+// stays usable; only the true pid with a known offset recovers, once.
+func TestHostileRecovery(t *testing.T) {
+	rc, srv := newRaw(t, &Options{ConnectionStateRecovery: &RecoveryOptions{}})
+	ns := srv.Of("/")
+	var pid, sid, offset string
+	{
+		h := rc.open()
+		rc.post(h.SID, "40")
+		_, b := rc.poll(h.SID)
+		var c struct{ Sid, Pid string }
+		json.Unmarshal([]byte(strings.TrimPrefix(b, "40")), &c)
+		pid, sid = c.Pid, c.Sid
+		if pid == "" || sid == "" {
+			t.Fatalf("CONNECT reply %q has no sid and pid", b)
+		}
+		ns.To(sid).Emit("x", 1)
+		_, b = rc.poll(h.SID)
+		// 42["x",1,"<offset>"]
+		parts := strings.Split(strings.TrimSuffix(b, `"]`), `"`)
+		offset = parts[len(parts)-1]
+		rc.post(h.SID, "1") // the client closes: "transport close", recoverable
+		waitFor(t, func() bool { return ns.Socket(sid) == nil })
+	}
+	tests := []struct {
+		name string
+		auth string
+	}{
+		{"pid of the wrong type", `{"pid":1,"offset":"` + offset + `"}`},
+		{"offset of the wrong type", `{"pid":"` + pid + `","offset":{"a":1}}`},
+		{"unknown pid", `{"pid":"nope","offset":"` + offset + `"}`},
+		{"unknown offset", `{"pid":"` + pid + `","offset":"0"}`},
+		{"huge offset", `{"pid":"` + pid + `","offset":"` + strings.Repeat("9", 50_000) + `"}`},
+		{"auth not an object", `["pid","offset"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := rc.open()
+			rc.post(h.SID, "40"+tt.auth)
+			_, b := rc.poll(h.SID)
+			if tt.name == "auth not an object" {
+				// A malformed CONNECT: the session is closed.
+				if b != "6\x1e1" {
+					t.Errorf("CONNECT with an array = %q, want the session closed", b)
+				}
+				return
+			}
+			if !strings.HasPrefix(b, "40{") || strings.Contains(b, sid) {
+				t.Errorf("CONNECT with %.40s... = %q, want a new socket", tt.auth, b)
+			}
+			rc.post(h.SID, "1")
+		})
+	}
+	// The session was forgotten by the attempt with the unknown offset
+	// (a session is restored at most once), so even the right pair now
+	// gives a new socket.
+	h := rc.open()
+	rc.post(h.SID, `40{"pid":"`+pid+`","offset":"`+offset+`"}`)
+	if _, b := rc.poll(h.SID); strings.Contains(b, sid) {
+		t.Errorf("a consumed session recovered again: %q", b)
+	}
+}
+
+// TestHostileAcks floods a session with acknowledgements for ids it was
+// never sent: they are dropped, nothing is kept, the session stays open.
+func TestHostileAcks(t *testing.T) {
+	rc, srv := newRaw(t, nil)
+	h := rc.open()
+	rc.post(h.SID, "40")
+	rc.poll(h.SID)
+	var body strings.Builder
+	for i := range 5000 {
+		if i > 0 {
+			body.WriteByte(0x1e)
+		}
+		fmt.Fprintf(&body, "43%d[\"forged\",%d]", i, i)
+	}
+	if s, _ := rc.post(h.SID, body.String()); s != 200 {
+		t.Fatalf("POST of 5,000 acks = %d", s)
+	}
+	s := srv.Of("/").Sockets()
+	if len(s) != 1 {
+		t.Fatalf("%d sockets, want 1", len(s))
+	}
+	s[0].mu.Lock()
+	n := len(s[0].acks)
+	s[0].mu.Unlock()
+	if n != 0 || srv.SessionCount() != 1 {
+		t.Errorf("after the flood: %d acks kept, %d sessions", n, srv.SessionCount())
+	}
+	// Acknowledgements still work.
+	got := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err := s[0].EmitWithAck(ctx, "q")
+		got <- err
+	}()
+	_, b := rc.poll(h.SID) // 421["q"] : the id the server chose
+	id := strings.TrimSuffix(strings.TrimPrefix(b, "42"), `["q"]`)
+	rc.post(h.SID, "43"+id+"[]")
+	if err := <-got; err != nil {
+		t.Errorf("a real acknowledgement after the flood: %v", err)
+	}
+}
+
+// TestNamespaceFlood connects one session to many names a parent
+// namespace accepts: with CleanupEmptyChildNamespaces every child goes
+// away with its last socket, so the namespaces do not pile up; unknown
+// names are refused each with "Invalid namespace".
+func TestNamespaceFlood(t *testing.T) {
+	rc, srv := newRaw(t, &Options{CleanupEmptyChildNamespaces: true})
+	srv.OfFunc(func(name string, _ json.RawMessage) bool { return strings.HasPrefix(name, "/room-") })
+	before := len(srv.Namespaces())
+	h := rc.open()
+	var body strings.Builder
+	for i := range 500 {
+		fmt.Fprintf(&body, "40/room-%d,\x1e41/room-%d,\x1e40/unknown-%d,\x1e", i, i, i)
+	}
+	rc.post(h.SID, strings.TrimSuffix(body.String(), "\x1e"))
+	refused := 0
+	for refused < 500 {
+		s, b := rc.poll(h.SID)
+		if s != 200 {
+			t.Fatalf("GET = %d %q", s, b)
+		}
+		refused += strings.Count(b, `{"message":"Invalid namespace"}`)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(srv.Namespaces()) != before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := srv.Namespaces(); len(n) != before {
+		t.Errorf("%d namespaces left, want the %d from before the flood: %.5q", len(n), before, n)
+	}
+	if n := srv.SessionCount(); n != 1 {
+		t.Errorf("%d sessions, want the flooding one still open", n)
 	}
 }
