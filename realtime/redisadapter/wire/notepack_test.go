@@ -276,16 +276,16 @@ func edgeValues() [][]byte {
 	lit("c4 03 010203")
 	lit("c5 0100" + strings.Repeat("ab", 256))
 	lit("c6 00000002 0102")
-	lit("c7 02 00 0102")       // ArrayBuffer (notepack.io 2)
-	lit("c8 0001 00 09")       // ArrayBuffer, ext 16
-	lit("c7 03 05 010203")     // ext 5
-	lit("c8 0002 ff 0102")     // ext 16 of type -1: not a timestamp
-	lit("d4 07 01")            // fixext 1
-	lit("d5 80 0102")          // fixext 2, type -128
-	lit("d6 05 01020304")      // fixext 4
+	lit("c7 02 00 0102")   // ArrayBuffer (notepack.io 2)
+	lit("c8 0001 00 09")   // ArrayBuffer, ext 16
+	lit("c7 03 05 010203") // ext 5
+	lit("c8 0002 ff 0102") // ext 16 of type -1: not a timestamp
+	lit("d4 07 01")        // fixext 1
+	lit("d5 80 0102")      // fixext 2, type -128
+	lit("d6 05 01020304")  // fixext 4
 	lit("d7 05 0102030405060708")
 	lit("d8 05 0102030405060708090a0b0c0d0e0f10")
-	lit("93 d4 00 00 01 d4 00 00") // [undefined, 1, undefined]
+	lit("93 d4 00 00 01 d4 00 00")    // [undefined, 1, undefined]
 	lit("82 a1 61 d4 00 00 a1 62 01") // {a: undefined, b: 1}
 	lit("82 a1 61 01 a1 61 d4 00 00") // a repeated, then undefined
 	lit("82 a1 61 d4 00 00 a1 61 02") // undefined, then a value
@@ -293,11 +293,11 @@ func edgeValues() [][]byte {
 	lit("d6 ff 00000000")
 	lit("d6 ff ffffffff")
 	lit("d6 ff 65a1b2c3")
-	lit("d7 ff 1dcd6500 65a1b2c3")         // 0.125 s
-	lit("d7 ff 0003d090 00000001")         // 1 ms
-	lit("d7 ff ee6b27fc 65a1b2c3")         // 999999999 ns
-	lit("d7 ff 003d08fc 65a1b2c3")         // 999999 ns at a large second
-	lit("d7 ff 00000003 ffffffff")         // 34-bit seconds
+	lit("d7 ff 1dcd6500 65a1b2c3")             // 0.125 s
+	lit("d7 ff 0003d090 00000001")             // 1 ms
+	lit("d7 ff ee6b27fc 65a1b2c3")             // 999999999 ns
+	lit("d7 ff 003d08fc 65a1b2c3")             // 999999 ns at a large second
+	lit("d7 ff 00000003 ffffffff")             // 34-bit seconds
 	lit("c7 0c ff 00000000 ffffffff ffffffff") // -1 s
 	lit("c7 0c ff 3b9ac9ff ffffffff ffffffff") // -1 s + 999999999 ns
 	lit("c7 0c ff 00000000 fffffe0e 5ec1ffff") // far past the Date range
@@ -313,10 +313,10 @@ func edgeValues() [][]byte {
 	lit("83 a9 5f5f70726f746f5f5f 81 a1 78 01 a1 79 02 a3 303132 03")
 	lit("86 01 a1 61 cb 3ff8000000000000 a1 62 c0 a1 63 c3 a1 64 c2 a1 65 d0 ff a1 66")
 	lit("82 aa 34323934393637323935 01 aa 34323934393637323934 02")
-	lit("82 a1 61 c4 01 00 a1 30 c4 01 01") // binaries numbered in the reordered order
+	lit("82 a1 61 c4 01 00 a1 30 c4 01 01")                // binaries numbered in the reordered order
 	lit("83 a1 61 c4 01 00 a1 61 c4 01 01 a1 62 c4 01 02") // a repeated binary
-	lit("81 cb 7ff8000000000000 01") // NaN as a key
-	lit("81 cb 3ff0000000000000 01") // 1.0 as a key: "1"
+	lit("81 cb 7ff8000000000000 01")                       // NaN as a key
+	lit("81 cb 3ff0000000000000 01")                       // 1.0 as a key: "1"
 	lit("dc 0000")
 	lit("de 0000")
 	lit("df 00000000")

@@ -241,7 +241,7 @@ func isFloat(c byte) bool { return c == 0xca || c == 0xcb }
 type writer struct{ b []byte }
 
 func (w *writer) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
-func (w *writer) WriteByte(c byte) error     { w.b = append(w.b, c); return nil }
+func (w *writer) WriteByte(c byte) error      { w.b = append(w.b, c); return nil }
 
 // encoder appends msgpack to a slice with the library's encoder, whose
 // choices of forms match notepack.io's: the smallest int form (uint forms
@@ -260,16 +260,16 @@ func newEncoder(dst []byte) *encoder {
 
 // The library's encoder cannot fail on a writer that cannot fail; these
 // helpers drop its error.
-func (en *encoder) nil()              { en.e.EncodeNil() }
-func (en *encoder) bool(v bool)       { en.e.EncodeBool(v) }
-func (en *encoder) int(v int64)       { en.e.EncodeInt(v) }
-func (en *encoder) uint(v uint64)     { en.e.EncodeUint(v) }
-func (en *encoder) float(v float64)   { en.e.EncodeFloat64(v) }
-func (en *encoder) str(s string)      { en.e.EncodeString(s) }
-func (en *encoder) bin(b []byte)      { en.e.EncodeBytesLen(len(b)); en.w.b = append(en.w.b, b...) }
-func (en *encoder) array(n int)       { en.e.EncodeArrayLen(n) }
-func (en *encoder) mapLen(n int)      { en.e.EncodeMapLen(n) }
-func (en *encoder) raw(b []byte)      { en.w.b = append(en.w.b, b...) }
+func (en *encoder) nil()            { en.e.EncodeNil() }
+func (en *encoder) bool(v bool)     { en.e.EncodeBool(v) }
+func (en *encoder) int(v int64)     { en.e.EncodeInt(v) }
+func (en *encoder) uint(v uint64)   { en.e.EncodeUint(v) }
+func (en *encoder) float(v float64) { en.e.EncodeFloat64(v) }
+func (en *encoder) str(s string)    { en.e.EncodeString(s) }
+func (en *encoder) bin(b []byte)    { en.e.EncodeBytesLen(len(b)); en.w.b = append(en.w.b, b...) }
+func (en *encoder) array(n int)     { en.e.EncodeArrayLen(n) }
+func (en *encoder) mapLen(n int)    { en.e.EncodeMapLen(n) }
+func (en *encoder) raw(b []byte)    { en.w.b = append(en.w.b, b...) }
 func (en *encoder) ext(id int8, payload []byte) {
 	en.e.EncodeExtHeader(id, len(payload))
 	en.w.b = append(en.w.b, payload...)
