@@ -114,12 +114,12 @@ func TestBroadcastTolerance(t *testing.T) {
 		t.Errorf("AppendBroadcast = %x", got)
 	}
 	for _, bad := range []string{
-		`92 a1 78 80`,              // no opts: a Node node throws
-		`93 a1 78 80 c0`,           // opts nil
-		`93 01 80 80`,              // uid not a string
-		`93 a1 78 a1 78 80`,        // packet not a map
+		`92 a1 78 80`,                      // no opts: a Node node throws
+		`93 a1 78 80 c0`,                   // opts nil
+		`93 01 80 80`,                      // uid not a string
+		`93 a1 78 a1 78 80`,                // packet not a map
 		`93 a1 78 81 a4 74797065 a1 78 80`, // type not a number
-		`93 a1 78 80 80 c0`,        // trailing byte
+		`93 a1 78 80 80 c0`,                // trailing byte
 		`dd ffffffff`,
 	} {
 		if m, err := ParseBroadcast(unhex(t, bad), nil); err == nil || !errors.Is(err, ErrMalformed) {
@@ -147,7 +147,9 @@ func TestRequestGolden(t *testing.T) {
 		{"REMOTE_FETCH", `{"uid":"_b5Fhr","requestId":"sK8Uwe","type":5,"opts":{"rooms":[],"except":[]}}`,
 			func(r *Request) bool { return r.Type == RemoteFetch && r.RequestID == "sK8Uwe" && r.Opts != nil }},
 		{"SERVER_SIDE_EMIT", `{"uid":"IHaavo","type":6,"data":["sse",1,"a"]}`,
-			func(r *Request) bool { return r.Type == ServerSideEmit && r.RequestID == "" && string(r.Data) == `["sse",1,"a"]` }},
+			func(r *Request) bool {
+				return r.Type == ServerSideEmit && r.RequestID == "" && string(r.Data) == `["sse",1,"a"]`
+			}},
 		{"SERVER_SIDE_EMIT with ack", `{"uid":"IHaavo","requestId":"GFYKgI","type":6,"data":["sse2",1]}`,
 			func(r *Request) bool { return r.RequestID == "GFYKgI" }},
 		{"SOCKETS", `{"uid":"IHaavo","requestId":"abcdef","type":0,"rooms":["r1"]}`,
