@@ -165,6 +165,13 @@ type Opts struct {
 
 var optsKeys = []string{"rooms", "except", "flags"}
 
+// EmitterOpts returns broadcast options laid out as @socket.io/redis-emitter
+// writes them, {rooms, flags, except}, where nodes write {rooms, except,
+// flags}.
+func EmitterOpts(rooms, except []string, flags *Flags) Opts {
+	return Opts{Rooms: rooms, Except: except, Flags: flags, fields: fields{keys: []string{"rooms", "flags", "except"}}}
+}
+
 func (o *Opts) decode(ob object) error {
 	*o = Opts{}
 	return ob.each(&o.fields, func(k string, v []byte) (bool, error) {
