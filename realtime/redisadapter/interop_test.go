@@ -219,7 +219,7 @@ func (cp *capture) everything() []captured {
 
 // A tagged value stands for the same argument in Go and in JavaScript.
 type tagged struct {
-	js map[string]any
+	js  map[string]any
 	go_ any
 }
 
