@@ -1,0 +1,52 @@
+package redisadapter_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/wirelevel/ws/realtime/redisadapter"
+	"github.com/wirelevel/ws/realtime/redisadapter/wire"
+)
+
+// recorder is a Publisher that prints what would be published.
+type recorder struct{}
+
+func (recorder) Publish(ctx context.Context, channel string, message any) *redis.IntCmd {
+	fmt.Printf("%s % x\n", channel, message)
+	return redis.NewIntCmd(ctx)
+}
+
+// An emitter publishes through a go-redis client; every node of the
+// cluster, Go or Node, delivers the event to its clients in the rooms.
+func ExampleEmitter() {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer rdb.Close()
+	e := redisadapter.NewEmitter(rdb, nil)
+	ctx := context.Background()
+
+	e.Emit(ctx, "news", "to everyone")
+	e.To("room1").Except("room2").Emit(ctx, "news", "to room1 but not room2")
+	e.Of("/admin").Volatile().Emit(ctx, "tick", time.Now())
+	e.In("room1").SocketsJoin(ctx, "room3")
+	e.ServerSideEmit(ctx, "reload", 1)
+}
+
+// The bytes an emitter publishes: a broadcast to one room goes to that
+// room's channel, as msgpack [uid, packet, opts].
+func ExampleEmitter_Emit() {
+	e := redisadapter.NewEmitter(recorder{}, nil)
+	e.To("r1").Emit(context.Background(), "ev", 1)
+	// Output:
+	// socket.io#/#r1# 93 a7 65 6d 69 74 74 65 72 83 a4 74 79 70 65 02 a4 64 61 74 61 92 a2 65 76 01 a3 6e 73 70 a1 2f 83 a5 72 6f 6f 6d 73 91 a2 72 31 a5 66 6c 61 67 73 80 a6 65 78 63 65 70 74 90
+}
+
+// Object keeps keys in the order given; a time.Time arrives at clients as
+// the ISO string of a JavaScript Date, and []byte as a binary attachment.
+func ExampleEmitter_Emit_values() {
+	e := redisadapter.NewEmitter(recorder{}, nil)
+	e.Emit(context.Background(), "ev", wire.Object{{Key: "z", Value: 1}, {Key: "a", Value: time.UnixMilli(0)}}, []byte{7})
+	// Output:
+	// socket.io#/# 93 a7 65 6d 69 74 74 65 72 83 a4 74 79 70 65 02 a4 64 61 74 61 93 a2 65 76 82 a1 7a 01 a1 61 d6 ff 00 00 00 00 c4 01 07 a3 6e 73 70 a1 2f 83 a5 72 6f 6f 6d 73 90 a5 66 6c 61 67 73 80 a6 65 78 63 65 70 74 90
+}
