@@ -335,9 +335,31 @@ func (a *MemoryAdapter) deliver(p *socketio.Packet, opts *BroadcastOptions, regi
 	return n
 }
 
-// BroadcastWithAck implements [Adapter].
+// BroadcastWithAck implements [Adapter]. A packet without an
+// acknowledgement id (one that came from another server) gets one of this
+// namespace's, as in Node, and with Flags.Timeout set the sockets forget
+// it once the timeout passes.
 func (a *MemoryAdapter) BroadcastWithAck(p *socketio.Packet, opts BroadcastOptions, clientCount func(int), ack func(socketio.Args)) {
-	n := a.deliver(p, &opts, func(s *Socket) { s.registerAck(p.ID, ack) })
+	var forget []*Socket
+	if !p.HasID {
+		q := *p
+		q.HasID, q.ID = true, a.ns.nextAckID()
+		p = &q
+	}
+	n := a.deliver(p, &opts, func(s *Socket) {
+		s.registerAck(p.ID, ack)
+		if opts.Flags.Timeout > 0 {
+			forget = append(forget, s)
+		}
+	})
+	if len(forget) > 0 {
+		id := p.ID
+		time.AfterFunc(opts.Flags.Timeout, func() {
+			for _, s := range forget {
+				s.forgetAck(id)
+			}
+		})
+	}
 	clientCount(n)
 }
 

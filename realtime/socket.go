@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -46,13 +47,14 @@ type handshakeJSON struct {
 }
 
 // MarshalJSON writes h in Node's layout: header names in lower case with a
-// string value (an array for Set-Cookie), query values as strings (arrays
-// when repeated), time as JavaScript's Date string, issued in milliseconds.
+// string value (an array when repeated), query values as strings (arrays
+// when repeated), the address without its port, time as JavaScript's Date
+// string, issued in milliseconds, auth {} when empty.
 func (h *Handshake) MarshalJSON() ([]byte, error) {
 	j := handshakeJSON{
 		Headers: map[string]any{}, Query: map[string]any{},
 		Time:    h.Time.UTC().Format("Mon Jan 02 2006 15:04:05 GMT+0000 (Coordinated Universal Time)"),
-		Address: h.RemoteAddr, XDomain: h.XDomain, Secure: h.Secure,
+		Address: hostOnly(h.RemoteAddr), XDomain: h.XDomain, Secure: h.Secure,
 		Issued: h.Time.UnixMilli(), URL: h.URL, Auth: h.Auth,
 	}
 	for k, v := range h.Header {
@@ -76,6 +78,15 @@ func (h *Handshake) MarshalJSON() ([]byte, error) {
 		j.Auth = json.RawMessage("{}")
 	}
 	return json.Marshal(j)
+}
+
+// hostOnly strips the port from an address, as Node's remoteAddress has
+// none.
+func hostOnly(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }
 
 // UnmarshalJSON reads Node's layout, as [Handshake.MarshalJSON] writes it.
