@@ -215,7 +215,7 @@ func TestReconnect(t *testing.T) {
 		ReconnectDelay:     20 * time.Millisecond,
 		ReconnectDelayMax:  200 * time.Millisecond,
 		OnConnect:          func() { connects.Add(1) },
-		OnDisconnect:       func(error) { disconnects.Add(1) },
+		OnDisconnect:       func(DisconnectReason, error) { disconnects.Add(1) },
 		OnReconnectAttempt: func(int, time.Duration) { attempts.Add(1) },
 	})
 	if err != nil {
