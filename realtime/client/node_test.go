@@ -419,8 +419,8 @@ func TestNodeRecoveryTCPBreak(t *testing.T) {
 			c, err := Dial(ctxT(t, 10*time.Second), node.URL, &Options{
 				Transports:     m.transports,
 				ReconnectDelay: 300 * time.Millisecond, Jitter: -1,
-				Dial:           conn.DialOptions{NetDialContext: ct.dial},
-				OnDisconnect:   func(r DisconnectReason, err error) { reasons <- r },
+				Dial:         conn.DialOptions{NetDialContext: ct.dial},
+				OnDisconnect: func(r DisconnectReason, err error) { reasons <- r },
 			})
 			if err != nil {
 				t.Fatal(err)
