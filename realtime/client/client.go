@@ -509,6 +509,11 @@ func (c *Client) run() {
 			f()
 		}
 		err = c.readLoop(e, dec)
+		if e.failed() == nil && !c.isClosed() {
+			// A DISCONNECT or a malformed packet: the session itself
+			// works, so end it properly, as the official client does.
+			e.shutdown(c.opts.Dial.WriteTimeout)
+		}
 		c.offline(e)
 		de := disconnectError(err)
 		if c.isClosed() {

@@ -85,6 +85,21 @@ func TestTransportOptions(t *testing.T) {
 	go front.Serve(ln)
 	defer front.Close()
 	noPolling := "http://" + ln.Addr().String()
+	// And one that refuses WebSocket.
+	noWS := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("transport") == "websocket" {
+			http.Error(w, "no WebSocket here", http.StatusForbidden)
+			return
+		}
+		srv.ServeHTTP(w, r)
+	})}
+	ln2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go noWS.Serve(ln2)
+	defer noWS.Close()
+	pollingOnly := "http://" + ln2.Addr().String()
 
 	tests := []struct {
 		name string
@@ -98,6 +113,7 @@ func TestTransportOptions(t *testing.T) {
 		{"websocket first", "http://" + addr, Options{Transports: []Transport{WebSocket, Polling}}, WebSocket},
 		{"polling refused", noPolling, Options{}, ""},
 		{"polling refused, try all", noPolling, Options{TryAllTransports: true}, WebSocket},
+		{"upgrade refused", pollingOnly, Options{}, Polling},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
