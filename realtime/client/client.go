@@ -633,12 +633,12 @@ func (c *Client) connect() (*engine, *socketio.Decoder, error) {
 		}
 		e.close()
 		if !c.opts.TryAllTransports || ctx.Err() != nil || i == len(c.transports)-1 {
-			return nil, nil, err
+			return nil, nil, connectCause(err)
 		}
 	}
 	fail := func(err error) (*engine, *socketio.Decoder, error) {
 		e.close()
-		return nil, nil, err
+		return nil, nil, connectCause(err)
 	}
 	c.mu.Lock()
 	c.gen++
@@ -695,6 +695,16 @@ func (c *Client) connect() (*engine, *socketio.Decoder, error) {
 			}
 		}
 	}
+}
+
+// connectCause returns the error behind a failed attempt: a connection
+// that never joined its namespace was not disconnected.
+func connectCause(err error) error {
+	var de *DisconnectError
+	if errors.As(err, &de) && de.Err != nil {
+		return de.Err
+	}
+	return err
 }
 
 // connectDataLocked returns the data of the CONNECT packet: the auth

@@ -192,7 +192,10 @@ func (e *engine) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e.window = time.Duration(e.hs.PingInterval+e.hs.PingTimeout) * time.Millisecond
+	// A hostile handshake must not overflow the duration: at most a day.
+	const maxWindow = int64(24 * time.Hour / time.Millisecond)
+	ms := min(e.hs.PingInterval, maxWindow) + min(e.hs.PingTimeout, maxWindow)
+	e.window = time.Duration(ms) * time.Millisecond
 	e.deadline = time.Now().Add(e.window)
 	if e.ws != nil {
 		e.ws.SetReadDeadline(e.deadline)
@@ -488,11 +491,11 @@ func (e *engine) postLoop() {
 // messages in order, separated by 0x1e, as many as fit in maxPayload (at
 // least one). It returns the payload and the number of messages.
 func (e *engine) batchLocked(dst []byte) ([]byte, int) {
-	max := e.maxPost()
+	limit := e.maxPost()
 	n := 0
 	for _, it := range e.queue {
 		for _, m := range it.msgs[it.sent:] {
-			if n > 0 && len(dst)+1+m.pollLen() > max {
+			if n > 0 && len(dst)+1+m.pollLen() > limit {
 				return dst, n
 			}
 			if n > 0 {

@@ -351,3 +351,22 @@ func TestPollingRequests(t *testing.T) {
 		t.Errorf("in flight at once: %d GET, %d POST; want at most 1 each", maxGet, maxPost)
 	}
 }
+
+// TestHugeHeartbeat: a handshake with heartbeat durations that would
+// overflow time.Duration does not time the connection out at once.
+func TestHugeHeartbeat(t *testing.T) {
+	srv := httptest.NewServer(&fakePolling{
+		open: `0{"sid":"s1","upgrades":[],"pingInterval":9223372036854775807,"pingTimeout":9223372036854775807}`,
+		bad:  func(w http.ResponseWriter) { time.Sleep(300 * time.Millisecond); w.Write([]byte("6")) },
+	})
+	defer srv.Close()
+	c, err := Dial(ctxT(t, 5*time.Second), srv.URL, &Options{Transports: []Transport{Polling}, NoReconnect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	time.Sleep(200 * time.Millisecond)
+	if !c.Connected() {
+		t.Errorf("disconnected: %v", c.Err())
+	}
+}
