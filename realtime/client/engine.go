@@ -104,6 +104,7 @@ type engine struct {
 	queued  int           // bytes in queue, in polling form
 	posting bool          // the POST goroutine runs
 	changed chan struct{} // closed and replaced when posting, queue, probe or err change
+	closing bool          // shutdown has begun: no upgrade any more
 	err     error         // why the engine failed, a *DisconnectError; set once
 }
 
@@ -233,6 +234,14 @@ func (e *engine) close() []qitem {
 func (e *engine) shutdown(timeout time.Duration) {
 	e.mu.Lock()
 	tr, ws, err := e.tr, e.ws, e.err
+	// Give up an upgrade under way: its pause would hold the close packet
+	// back, and the reader that would switch may be gone.
+	e.closing = true
+	if e.probe != nil {
+		e.probe.CloseNow()
+		e.probe = nil
+		e.notifyLocked()
+	}
 	e.mu.Unlock()
 	if err != nil {
 		return
@@ -551,7 +560,7 @@ func (e *engine) upgrade() {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.err != nil {
+	if e.err != nil || e.closing {
 		ws.CloseNow()
 		return
 	}
@@ -571,6 +580,11 @@ func (e *engine) switchToWS(ctx context.Context) error {
 			e.mu.Unlock()
 			e.wsMu.Unlock()
 			return err
+		}
+		if e.probe == nil { // given up by shutdown meanwhile
+			e.mu.Unlock()
+			e.wsMu.Unlock()
+			return nil
 		}
 		if !e.posting {
 			break

@@ -370,3 +370,81 @@ func TestHugeHeartbeat(t *testing.T) {
 		t.Errorf("disconnected: %v", c.Err())
 	}
 }
+
+// TestCloseDuringUpgrade: Close while a probed WebSocket waits for the GET
+// in flight to end (a server that never ends it) gives the upgrade up,
+// posts DISCONNECT and the close packet, and returns at once.
+func TestCloseDuringUpgrade(t *testing.T) {
+	var mu sync.Mutex
+	var posted []string
+	var gets int
+	polling := make(chan struct{}) // closed when the GET that never ends is in
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		switch {
+		case q.Get("transport") == "websocket":
+			c, err := conn.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer c.CloseNow()
+			if _, b, err := c.ReadMessage(r.Context(), nil); err != nil || string(b) != "2probe" {
+				return
+			}
+			<-polling
+			c.WriteMessage(r.Context(), conn.Text, []byte("3probe"))
+			for {
+				if _, _, err := c.ReadMessage(r.Context(), nil); err != nil {
+					return
+				}
+			}
+		case q.Get("sid") == "":
+			w.Write([]byte(`0{"sid":"s1","upgrades":["websocket"],"pingInterval":10000,"pingTimeout":5000,"maxPayload":1000000}`))
+		case r.Method == http.MethodPost:
+			b, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			posted = append(posted, string(b))
+			mu.Unlock()
+			w.Write([]byte("ok"))
+		default:
+			mu.Lock()
+			gets++
+			n := gets
+			mu.Unlock()
+			if n == 1 {
+				w.Write([]byte(`40{"sid":"x"}`))
+				return
+			}
+			if n == 2 {
+				close(polling)
+			}
+			<-r.Context().Done() // never a noop
+		}
+	}))
+	defer srv.Close()
+	c, err := Dial(ctxT(t, 5*time.Second), srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the probed WebSocket", func() bool {
+		c.mu.Lock()
+		e := c.eng
+		c.mu.Unlock()
+		if e == nil {
+			return false
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.probe != nil
+	})
+	start := time.Now()
+	c.Close()
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Close took %v", d)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(posted, "|"); !strings.HasSuffix(got, "41\x1e1") && !strings.HasSuffix(got, "41|1") {
+		t.Errorf("POSTs %q, want DISCONNECT and close at the end", got)
+	}
+}
