@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -100,8 +101,9 @@ type Options struct {
 
 	// MaxPayload bounds what the server sends: the body of a polling
 	// response, and each WebSocket message unless Dial.ReadLimit is set.
-	// A larger one ends the connection with [ErrTooLarge] ("transport
-	// error"). 0 means 16 MiB.
+	// A larger response ends the connection with [ErrTooLarge], a larger
+	// message with package conn's close code 1009 error; both are
+	// "transport error". 0 means 16 MiB.
 	MaxPayload int64
 
 	// Dial configures the WebSocket connections: headers, TLS, proxy,
@@ -221,9 +223,9 @@ func New(rawURL string, opts *Options) (*Client, error) {
 		}
 		c.auth = b
 	}
-	c.transports = o.Transports
+	c.transports = slices.Clone(o.Transports)
 	if len(c.transports) == 0 {
-		c.transports = DefaultTransports
+		c.transports = slices.Clone(DefaultTransports)
 	}
 	for _, t := range c.transports {
 		if t != Polling && t != WebSocket {
@@ -300,15 +302,7 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 }
 
 func (c *Client) wantUpgrade() bool {
-	return !c.opts.NoUpgrade && contains(transportNames(c.transports), string(WebSocket))
-}
-
-func transportNames(ts []Transport) []string {
-	s := make([]string, len(ts))
-	for i, t := range ts {
-		s[i] = string(t)
-	}
-	return s
+	return !c.opts.NoUpgrade && slices.Contains(c.transports, WebSocket)
 }
 
 // ID returns the socket id the server gave the current connection, or ""

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -201,20 +202,11 @@ func (e *engine) open(ctx context.Context) error {
 	if e.ws != nil {
 		e.ws.SetReadDeadline(e.deadline)
 	}
-	if e.tr == Polling && e.c.wantUpgrade() && contains(e.hs.Upgrades, string(WebSocket)) {
+	if e.tr == Polling && e.c.wantUpgrade() && slices.Contains(e.hs.Upgrades, string(WebSocket)) {
 		e.wg.Add(1)
 		go e.upgrade()
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // close ends the engine, waits for its goroutines and returns the packets
