@@ -95,11 +95,18 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 
 func TestEventsAcksBinary(t *testing.T) {
 	addr, _ := server(t, "127.0.0.1:0")
-	c, err := Dial(ctxT(t, 5*time.Second), "http://"+addr, nil)
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { testEventsAcksBinary(t, addr, m.transports, m.want) })
+	}
+}
+
+func testEventsAcksBinary(t *testing.T, addr string, transports []Transport, want Transport) {
+	c, err := Dial(ctxT(t, 5*time.Second), "http://"+addr, &Options{Transports: transports})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	waitFor(t, "transport "+string(want), func() bool { return c.Transport() == want })
 	if c.ID() == "" {
 		t.Error("no socket id after Dial")
 	}
@@ -216,7 +223,7 @@ func TestReconnect(t *testing.T) {
 		ReconnectDelay:     20 * time.Millisecond,
 		ReconnectDelayMax:  200 * time.Millisecond,
 		OnConnect:          func() { connects.Add(1) },
-		OnDisconnect:       func(error) { disconnects.Add(1) },
+		OnDisconnect:       func(DisconnectReason, error) { disconnects.Add(1) },
 		OnReconnectAttempt: func(int, time.Duration) { attempts.Add(1) },
 	})
 	if err != nil {
