@@ -126,7 +126,9 @@ func TestNodeEventsAcksBinary(t *testing.T) {
 			if err != nil || len(vals) != 4 || vals[0] != "hi" || vals[1] != json.Number("7") || !bytes.Equal(vals[2].([]byte), []byte{0, 1, 255}) {
 				t.Fatalf("echo = %v, %v", vals, err)
 			}
-			if b, ok := vals[3].(map[string]any)["deep"].([]any)[0].([]byte); !ok || !bytes.Equal(b, []byte{4}) {
+			obj, _ := vals[3].(socketio.Object)
+			deep, _ := obj.Map()["deep"].([]any)
+			if b, ok := first(deep).([]byte); !ok || !bytes.Equal(b, []byte{4}) {
 				t.Errorf("nested attachment = %v", vals[3])
 			}
 
@@ -160,7 +162,8 @@ func TestNodeEventsAcksBinary(t *testing.T) {
 			}
 			select {
 			case v := <-bins:
-				nested, _ := v[1].(map[string]any)["nested"].([]any)
+				obj, _ := v[1].(socketio.Object)
+				nested, _ := obj.Map()["nested"].([]any)
 				if !bytes.Equal(v[0].([]byte), []byte{1, 2, 3}) || len(nested) != 1 || !bytes.Equal(nested[0].([]byte), []byte("hi")) {
 					t.Errorf("bin = %v", v)
 				}
@@ -630,3 +633,11 @@ type nullJar struct{}
 
 func (nullJar) SetCookies(*url.URL, []*http.Cookie) {}
 func (nullJar) Cookies(*url.URL) []*http.Cookie     { return nil }
+
+// first returns a[0], or nil for an empty slice.
+func first(a []any) any {
+	if len(a) == 0 {
+		return nil
+	}
+	return a[0]
+}
