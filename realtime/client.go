@@ -21,7 +21,6 @@ type client struct {
 	ctx     context.Context // the session's: canceled when it closes
 	created time.Time
 
-	events chan inPacket // to the handler goroutine
 	inWake chan struct{} // capacity 1: the handler goroutine took a packet
 
 	dec socketio.Decoder // used by the session's reading goroutine only
@@ -31,7 +30,10 @@ type client struct {
 	mu sync.Mutex
 	// guarded by mu
 	sockets      map[string]*Socket // by namespace
-	inBytes      int                // bytes of the packets in events
+	queue        []inPacket         // for the handler goroutine, oldest first
+	inBytes      int                // bytes of the packets in queue
+	running      bool               // a handler goroutine is running
+	closing      bool               // the session closed: the handler goroutine ends the sockets
 	connectTimer *time.Timer
 	reason       DisconnectReason // set by whoever closes first
 	err          error
@@ -46,19 +48,14 @@ type inPacket struct {
 func newClient(srv *Server, sess *engine.Session) {
 	c := &client{
 		srv: srv, sess: sess, ctx: sess.Context(), created: time.Now(),
-		events:  make(chan inPacket, srv.opts.EventQueue),
 		inWake:  make(chan struct{}, 1),
 		sockets: map[string]*Socket{},
 	}
 	c.dec.MaxAttachments = srv.opts.MaxAttachments
-	srv.mu.Lock()
-	if srv.closed {
-		srv.mu.Unlock()
+	if srv.isClosed() {
 		sess.Close()
 		return
 	}
-	srv.wg.Add(1)
-	srv.mu.Unlock()
 	sess.SetUserData(c)
 	sess.OnMessage(c.onMessage)
 	sess.OnClose(c.onSessionClose)
@@ -72,7 +69,6 @@ func newClient(srv *Server, sess *engine.Session) {
 		}
 	})
 	c.mu.Unlock()
-	go c.dispatch()
 }
 
 // onSessionClose records the Engine.IO reason, unless the Socket.IO layer
@@ -85,7 +81,23 @@ func (c *client) onSessionClose(reason engine.Reason, err error) {
 	if c.connectTimer != nil {
 		c.connectTimer.Stop()
 	}
+	c.closing = true
+	c.startLocked()
 	c.mu.Unlock()
+	select { // a route waiting for room gives up
+	case c.inWake <- struct{}{}:
+	default:
+	}
+}
+
+// startLocked starts the handler goroutine unless it runs. It runs only
+// while there is work: an idle session has none, which saves its stack.
+func (c *client) startLocked() {
+	if !c.running {
+		c.running = true
+		c.srv.wg.Add(1)
+		go c.dispatch()
+	}
 }
 
 // closeWith closes the connection for a reason of the Socket.IO layer,
@@ -163,12 +175,22 @@ func (c *client) route(p *socketio.Packet) {
 	for _, a := range p.Attachments {
 		size += len(a)
 	}
+	o := &c.srv.opts
 	for {
 		c.mu.Lock()
-		if c.inBytes == 0 || c.inBytes+size <= c.srv.opts.MaxBufferedBytes {
-			c.inBytes += size
+		if c.closing {
+			if p.Type == socketio.Disconnect { // still run: see dispatch
+				c.queue = append(c.queue, inPacket{p, size})
+			}
 			c.mu.Unlock()
-			break
+			return
+		}
+		if len(c.queue) == 0 || len(c.queue) < o.EventQueue && c.inBytes+size <= o.MaxBufferedBytes {
+			c.queue = append(c.queue, inPacket{p, size})
+			c.inBytes += size
+			c.startLocked()
+			c.mu.Unlock()
+			return
 		}
 		c.mu.Unlock()
 		select {
@@ -176,21 +198,6 @@ func (c *client) route(p *socketio.Packet) {
 		case <-c.ctx.Done():
 			return
 		}
-	}
-	select {
-	case c.events <- inPacket{p, size}:
-	case <-c.ctx.Done():
-	}
-}
-
-// took releases the room a packet held in the handler queue.
-func (c *client) took(in inPacket) {
-	c.mu.Lock()
-	c.inBytes -= in.size
-	c.mu.Unlock()
-	select {
-	case c.inWake <- struct{}{}:
-	default:
 	}
 }
 
@@ -210,39 +217,57 @@ func (c *client) allSockets() []*Socket {
 	return out
 }
 
-// dispatch is the session's handler goroutine.
+// dispatch is the session's handler goroutine: it handles the queued
+// packets in order, then ends. Once the session has closed it handles only
+// DISCONNECT packets (a client that leaves a namespace and then closes the
+// transport gets "client namespace disconnect", as the packets came in
+// that order), then disconnects the remaining sockets with the session's
+// reason.
 func (c *client) dispatch() {
 	defer c.srv.wg.Done()
 	for {
-		select {
-		case in := <-c.events:
-			c.took(in)
-			if c.ctx.Err() == nil || in.p.Type == socketio.Disconnect {
-				c.handle(in.p)
-			}
-		case <-c.ctx.Done():
-			// A client that leaves a namespace and then closes the
-			// transport gets "client namespace disconnect", as the packets
-			// came in that order; other waiting packets are dropped.
-			for len(c.events) > 0 {
-				if in := <-c.events; in.p.Type == socketio.Disconnect {
-					c.handle(in.p)
-				}
-			}
-			c.mu.Lock()
-			reason, err := c.reason, c.err
-			if reason == "" {
-				reason = ReasonTransportClose
+		c.mu.Lock()
+		if len(c.queue) == 0 {
+			closing := c.closing
+			if !closing {
+				c.running = false
+				c.queue = nil // an idle session keeps no buffer
 			}
 			c.mu.Unlock()
-			for _, s := range c.allSockets() {
-				s.onClose(reason)
-			}
-			if f := c.srv.opts.OnSessionClose; f != nil {
-				f(c.sess.ID(), reason, err)
+			if closing {
+				c.finish()
 			}
 			return
 		}
+		in := c.queue[0]
+		c.queue[0] = inPacket{}
+		c.queue = c.queue[1:]
+		c.inBytes -= in.size
+		closing := c.closing
+		c.mu.Unlock()
+		select {
+		case c.inWake <- struct{}{}:
+		default:
+		}
+		if !closing || in.p.Type == socketio.Disconnect {
+			c.handle(in.p)
+		}
+	}
+}
+
+// finish disconnects the sockets of a closed session, once.
+func (c *client) finish() {
+	c.mu.Lock()
+	reason, err := c.reason, c.err
+	if reason == "" {
+		reason = ReasonTransportClose
+	}
+	c.mu.Unlock()
+	for _, s := range c.allSockets() {
+		s.onClose(reason)
+	}
+	if f := c.srv.opts.OnSessionClose; f != nil {
+		f(c.sess.ID(), reason, err)
 	}
 }
 

@@ -595,9 +595,18 @@ func TestVolatileStalledWebSocket(t *testing.T) {
 	s := srv.Session(h.SID)
 	chunk := EncodeText([]byte(strings.Repeat("v", 16<<10)))
 	sent, dropped := 0, 0
-	// Paced, so that the writer keeps up until the client's socket buffers
-	// are full; bounded: 20,000 writes of 16 KiB, 20 s.
+	// Each write waits (50 ms at most) for the transport to be writable:
+	// while the client's socket buffers have room the writer keeps up, and
+	// once they are full it stalls for good. Bounded: 20,000 writes.
 	for i := 0; i < 20_000 && ctx.Err() == nil && dropped <= 1000; i++ {
+		if dropped == 0 {
+			for range 50 {
+				if s.Writable() {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
 		before := s.BufferedAmount()
 		if err := s.Write(WriteOptions{Volatile: true}, chunk); err != nil {
 			t.Fatalf("volatile write %d: %v", i, err)
@@ -607,11 +616,8 @@ func TestVolatileStalledWebSocket(t *testing.T) {
 		} else {
 			sent++
 		}
-		if dropped == 0 {
-			time.Sleep(200 * time.Microsecond)
-		}
 	}
-	if sent < 10 {
+	if sent < 3 {
 		t.Errorf("only %d volatile messages went out before the client stalled", sent)
 	}
 	if s.Closed() || dropped <= 1000 {

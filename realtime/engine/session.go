@@ -148,7 +148,6 @@ type Session struct {
 	cancel context.CancelFunc
 
 	pollWake chan struct{} // capacity 1: state changed, for a waiting GET
-	wsWake   chan struct{} // capacity 1: state changed, for the writer
 	dropping atomic.Bool   // closed without flushing: stop writing
 
 	// inMu serializes incoming packets, which may come from a POST and the
@@ -162,7 +161,8 @@ type Session struct {
 	probed       bool // ... and answered the probe
 	pollActive   bool // a GET is being served
 	postActive   bool // a POST is being served
-	writing      bool // the WebSocket writer is writing a batch
+	ws           *conn.Conn // the WebSocket, once the session runs on one
+	writer       bool       // a goroutine is writing the queue to ws
 	queue        []queued
 	queued       int // bytes in queue, with msgOverhead each
 	closed       bool
@@ -186,7 +186,6 @@ func newSession(srv *Server, id string, r *http.Request, kind transportKind) *Se
 		id:        id,
 		req:       r.Clone(context.Background()),
 		pollWake:  make(chan struct{}, 1),
-		wsWake:    make(chan struct{}, 1),
 		transport: kind,
 	}
 	ss.req.Body = http.NoBody
@@ -205,8 +204,9 @@ func (ss *Session) start(ws *conn.Conn) {
 		if o.InitialPacket != nil {
 			ss.queue = append(ss.queue, queued{Encoded: EncodeText(o.InitialPacket)})
 		}
-		ss.srv.wg.Add(2)
-		go ss.writeLoop(ws)
+		ss.srv.wg.Add(1) // the caller, which goes on to read
+		ss.ws = ws
+		ss.startWriterLocked()
 	}
 	ss.pingTimer = time.AfterFunc(o.PingInterval, ss.ping)
 	ss.mu.Unlock()
@@ -353,6 +353,7 @@ func (ss *Session) Write(opts WriteOptions, msgs ...Encoded) error {
 		ss.queue = append(ss.queue, queued{Encoded: m, noCompress: opts.NoCompress})
 	}
 	ss.queued += n
+	ss.startWriterLocked()
 	ss.mu.Unlock()
 	ss.wake()
 	return nil
@@ -367,7 +368,7 @@ func (ss *Session) writableLocked() bool {
 	if ss.transport == polling {
 		return ss.pollActive && !ss.upgrading
 	}
-	return !ss.writing
+	return !ss.writer
 }
 
 // Writable reports whether a message written now would go out at once,
@@ -395,14 +396,10 @@ func (ss *Session) Close() error {
 	return nil
 }
 
-// wake tells a waiting GET and the writer that the state changed.
+// wake tells a waiting GET that the state changed.
 func (ss *Session) wake() {
 	select {
 	case ss.pollWake <- struct{}{}:
-	default:
-	}
-	select {
-	case ss.wsWake <- struct{}{}:
 	default:
 	}
 }
@@ -430,6 +427,7 @@ func (ss *Session) close(reason Reason, err error, flush bool) {
 	// A polling client learns of a close by the server from its next GET,
 	// which finds the session kept until then (at most PingTimeout).
 	linger := ss.transport == polling && flush && !ss.pollActive
+	ss.startWriterLocked() // to flush and send the close frame
 	if linger {
 		ss.lingerTimer = time.AfterFunc(ss.srv.opts.PingTimeout, func() { ss.srv.remove(ss) })
 	}
@@ -492,6 +490,7 @@ func (ss *Session) enqueue(m queued) {
 	}
 	ss.queue = append(ss.queue, m)
 	ss.queued += n
+	ss.startWriterLocked()
 	ss.mu.Unlock()
 	ss.wake()
 }

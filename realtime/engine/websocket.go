@@ -45,17 +45,44 @@ func (ss *Session) readLoop(c *conn.Conn) {
 	}
 }
 
-// writeLoop writes the queue to the WebSocket until the session closes,
-// then closes the connection (after the queue when the session was closed
-// with flush).
+// startWriterLocked starts a writer for the WebSocket unless one runs or
+// there is nothing to do. The writer runs only while messages are queued:
+// an idle session has none, which saves its stack.
+func (ss *Session) startWriterLocked() {
+	if ss.ws != nil && !ss.writer && (len(ss.queue) > 0 || ss.closed) {
+		ss.writer = true
+		ss.srv.wg.Add(1)
+		go ss.writeLoop(ss.ws)
+	}
+}
+
+// writeLoop writes the queue to the WebSocket, each batch with one write,
+// until it is empty; once the session has closed it closes the connection
+// (after the queue when the session was closed with flush).
 func (ss *Session) writeLoop(c *conn.Conn) {
 	defer ss.srv.wg.Done()
 	var spare []queued
 	for {
-		batch, ok := ss.take(spare)
-		if !ok {
-			break
+		ss.mu.Lock()
+		if len(ss.queue) == 0 {
+			if !ss.closed {
+				ss.writer = false
+				ss.queue = nil // an idle session keeps no buffer
+				ss.mu.Unlock()
+				return
+			}
+			err := ss.err
+			ss.mu.Unlock()
+			code := frame.CloseNormal
+			if errors.Is(err, ErrServerClosed) {
+				code = frame.CloseGoingAway
+			}
+			c.Close(code, "")
+			return
 		}
+		batch := ss.queue
+		ss.queue, ss.queued = spare, 0
+		ss.mu.Unlock()
 		for _, m := range batch {
 			if ss.dropping.Load() {
 				break
@@ -75,38 +102,6 @@ func (ss *Session) writeLoop(c *conn.Conn) {
 		}
 		clear(batch)
 		spare = batch[:0]
-		ss.mu.Lock()
-		ss.writing = false
-		ss.mu.Unlock()
-	}
-	ss.mu.Lock()
-	err := ss.err
-	ss.mu.Unlock()
-	code := frame.CloseNormal
-	if errors.Is(err, ErrServerClosed) {
-		code = frame.CloseGoingAway
-	}
-	c.Close(code, "")
-}
-
-// take waits for queued messages and returns them, swapping in spare as the
-// new queue; ok is false once the session is closed and its queue empty.
-func (ss *Session) take(spare []queued) (batch []queued, ok bool) {
-	for {
-		ss.mu.Lock()
-		if len(ss.queue) > 0 {
-			batch = ss.queue
-			ss.queue, ss.queued = spare, 0
-			ss.writing = true
-			ss.mu.Unlock()
-			return batch, true
-		}
-		closed := ss.closed
-		ss.mu.Unlock()
-		if closed {
-			return nil, false
-		}
-		<-ss.wsWake
 	}
 }
 
@@ -170,8 +165,8 @@ func (ss *Session) probe(c *conn.Conn) bool {
 				return false
 			}
 			ss.transport, ss.upgrading = websocket, false
-			ss.srv.wg.Add(1)
-			go ss.writeLoop(c)
+			ss.ws = c
+			ss.startWriterLocked()
 			listeners := ss.onUpgrade
 			ss.mu.Unlock()
 			ss.wake()
