@@ -157,10 +157,10 @@ type Session struct {
 	mu sync.Mutex
 	// guarded by mu
 	transport    transportKind
-	upgrading    bool // a WebSocket is being probed
-	probed       bool // ... and answered the probe
-	pollActive   bool // a GET is being served
-	postActive   bool // a POST is being served
+	upgrading    bool       // a WebSocket is being probed
+	probed       bool       // ... and answered the probe
+	pollActive   bool       // a GET is being served
+	postActive   bool       // a POST is being served
 	ws           *conn.Conn // the WebSocket, once the session runs on one
 	writer       bool       // a goroutine is writing the queue to ws
 	queue        []queued
