@@ -541,7 +541,19 @@ func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	ss.start(c)
 	s.connected(ss)
-	ss.readLoop(c) // the session counted this goroutine and started the writer
+	readOn(r, func() { ss.readLoop(c) }) // the session counted the reader and started the writer
+}
+
+// readOn runs a session's WebSocket reader. Over HTTP/1.1 it runs on a
+// goroutine of its own and the handler returns, so that net/http's
+// goroutine and its buffers for the connection (8 KiB) go away; an HTTP/2
+// stream (RFC 8441) lives only as long as its handler, which reads then.
+func readOn(r *http.Request, read func()) {
+	if r.ProtoMajor == 1 {
+		go read()
+		return
+	}
+	read()
 }
 
 // acceptOptions returns the WebSocket options for one handshake: the

@@ -127,7 +127,7 @@ func (ss *Session) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	c, err := conn.Accept(w, r, ss.srv.acceptOptions(r, ""))
 	if err == nil {
 		if ss.probe(c) {
-			ss.readLoop(c)
+			readOn(r, func() { ss.readLoop(c) })
 			return
 		}
 		c.CloseNow()
