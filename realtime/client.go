@@ -22,6 +22,7 @@ type client struct {
 	created time.Time
 
 	inWake chan struct{} // capacity 1: the handler goroutine took a packet
+	work   chan struct{} // capacity 1: a packet was queued, for an idle handler goroutine
 
 	dec socketio.Decoder // used by the session's reading goroutine only
 
@@ -49,6 +50,7 @@ func newClient(srv *Server, sess *engine.Session) {
 	c := &client{
 		srv: srv, sess: sess, ctx: sess.Context(), created: time.Now(),
 		inWake:  make(chan struct{}, 1),
+		work:    make(chan struct{}, 1),
 		sockets: map[string]*Socket{},
 	}
 	c.dec.MaxAttachments = srv.opts.MaxAttachments
@@ -90,13 +92,23 @@ func (c *client) onSessionClose(reason engine.Reason, err error) {
 	}
 }
 
-// startLocked starts the handler goroutine unless it runs. It runs only
-// while there is work: an idle session has none, which saves its stack.
+// handlerLinger is how long the handler goroutine waits for more packets
+// before it ends.
+const handlerLinger = 250 * time.Millisecond
+
+// startLocked starts the handler goroutine unless it runs, and wakes it if
+// it waits. It runs only while packets come (it ends handlerLinger after the
+// last one): an idle session has none, which saves its stack.
 func (c *client) startLocked() {
 	if !c.running {
 		c.running = true
 		c.srv.wg.Add(1)
 		go c.dispatch()
+		return
+	}
+	select {
+	case c.work <- struct{}{}:
+	default:
 	}
 }
 
@@ -225,18 +237,34 @@ func (c *client) allSockets() []*Socket {
 // reason.
 func (c *client) dispatch() {
 	defer c.srv.wg.Done()
+	var idle *time.Timer
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 {
 			closing := c.closing
-			if !closing {
-				c.running = false
-				c.queue = nil // an idle session keeps no buffer
-			}
 			c.mu.Unlock()
 			if closing {
 				c.finish()
+				return
 			}
+			if idle == nil {
+				idle = time.NewTimer(handlerLinger)
+			} else {
+				idle.Reset(handlerLinger)
+			}
+			select {
+			case <-c.work:
+				continue
+			case <-idle.C:
+			}
+			c.mu.Lock()
+			if len(c.queue) > 0 || c.closing {
+				c.mu.Unlock()
+				continue
+			}
+			c.running = false
+			c.queue = nil // an idle session keeps no buffer
+			c.mu.Unlock()
 			return
 		}
 		in := c.queue[0]

@@ -304,7 +304,7 @@ func idleSessions(t *testing.T, srv *nodepeer.Server, n int) string {
 		t.Skip("no /proc: cannot read the server's memory")
 	}
 	conns := openIdle(t, ctx, wsURL, n)
-	time.Sleep(2 * time.Second) // let both runtimes settle
+	time.Sleep(3 * time.Second) // let both runtimes settle (and idle goroutines end)
 	after, _ := srv.RSS()
 	for _, c := range append(warm, conns...) {
 		c.CloseNow()

@@ -148,6 +148,7 @@ type Session struct {
 	cancel context.CancelFunc
 
 	pollWake chan struct{} // capacity 1: state changed, for a waiting GET
+	wsWake   chan struct{} // capacity 1: messages queued, for an idle writer
 	dropping atomic.Bool   // closed without flushing: stop writing
 
 	// inMu serializes incoming packets, which may come from a POST and the
@@ -162,13 +163,15 @@ type Session struct {
 	pollActive   bool       // a GET is being served
 	postActive   bool       // a POST is being served
 	ws           *conn.Conn // the WebSocket, once the session runs on one
-	writer       bool       // a goroutine is writing the queue to ws
+	writer       bool       // a goroutine writes the queue to ws, or waits to
+	writing      bool       // ... and is writing a batch
 	queue        []queued
 	queued       int // bytes in queue, with msgOverhead each
 	closed       bool
 	reason       Reason
 	err          error
-	byClient     bool // the client sent the close packet
+	byClient     bool               // the client sent the close packet
+	probeCancel  context.CancelFunc // ends an upgrade probe
 	pingTimer    *time.Timer
 	pongTimer    *time.Timer // running while a pong is due
 	lingerTimer  *time.Timer
@@ -186,6 +189,7 @@ func newSession(srv *Server, id string, r *http.Request, kind transportKind) *Se
 		id:        id,
 		req:       r.Clone(context.Background()),
 		pollWake:  make(chan struct{}, 1),
+		wsWake:    make(chan struct{}, 1),
 		transport: kind,
 	}
 	ss.req.Body = http.NoBody
@@ -368,7 +372,7 @@ func (ss *Session) writableLocked() bool {
 	if ss.transport == polling {
 		return ss.pollActive && !ss.upgrading
 	}
-	return !ss.writer
+	return !ss.writing
 }
 
 // Writable reports whether a message written now would go out at once,
@@ -396,10 +400,14 @@ func (ss *Session) Close() error {
 	return nil
 }
 
-// wake tells a waiting GET that the state changed.
+// wake tells a waiting GET and an idle writer that the state changed.
 func (ss *Session) wake() {
 	select {
 	case ss.pollWake <- struct{}{}:
+	default:
+	}
+	select {
+	case ss.wsWake <- struct{}{}:
 	default:
 	}
 }
@@ -414,6 +422,9 @@ func (ss *Session) close(reason Reason, err error, flush bool) {
 		return
 	}
 	ss.closed, ss.reason, ss.err = true, reason, err
+	if ss.upgrading && !ss.probed && ss.probeCancel != nil {
+		ss.probeCancel()
+	}
 	if !flush {
 		clear(ss.queue)
 		ss.queue, ss.queued = ss.queue[:0], 0

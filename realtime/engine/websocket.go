@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/wirelevel/ws/conn"
 	"github.com/wirelevel/ws/frame"
@@ -45,9 +46,15 @@ func (ss *Session) readLoop(c *conn.Conn) {
 	}
 }
 
+// writerLinger is how long a writer waits for more messages before it
+// ends: long enough that a busy session keeps its writer, short enough that
+// an idle one soon holds none.
+const writerLinger = 250 * time.Millisecond
+
 // startWriterLocked starts a writer for the WebSocket unless one runs or
-// there is nothing to do. The writer runs only while messages are queued:
-// an idle session has none, which saves its stack.
+// there is nothing to do. The writer runs only while messages come (it
+// ends writerLinger after the last one): an idle session has none, which
+// saves its stack.
 func (ss *Session) startWriterLocked() {
 	if ss.ws != nil && !ss.writer && (len(ss.queue) > 0 || ss.closed) {
 		ss.writer = true
@@ -62,12 +69,29 @@ func (ss *Session) startWriterLocked() {
 func (ss *Session) writeLoop(c *conn.Conn) {
 	defer ss.srv.wg.Done()
 	var spare []queued
+	var idle *time.Timer
 	for {
 		ss.mu.Lock()
 		if len(ss.queue) == 0 {
 			if !ss.closed {
+				ss.mu.Unlock()
+				if idle == nil {
+					idle = time.NewTimer(writerLinger)
+				} else {
+					idle.Reset(writerLinger)
+				}
+				select {
+				case <-ss.wsWake:
+					continue
+				case <-idle.C:
+				}
+				ss.mu.Lock()
+				if len(ss.queue) > 0 || ss.closed {
+					ss.mu.Unlock()
+					continue
+				}
 				ss.writer = false
-				ss.queue = nil // an idle session keeps no buffer
+				ss.queue, spare = nil, nil // an idle session keeps no buffer
 				ss.mu.Unlock()
 				return
 			}
@@ -82,6 +106,7 @@ func (ss *Session) writeLoop(c *conn.Conn) {
 		}
 		batch := ss.queue
 		ss.queue, ss.queued = spare, 0
+		ss.writing = true
 		ss.mu.Unlock()
 		for _, m := range batch {
 			if ss.dropping.Load() {
@@ -102,6 +127,9 @@ func (ss *Session) writeLoop(c *conn.Conn) {
 		}
 		clear(batch)
 		spare = batch[:0]
+		ss.mu.Lock()
+		ss.writing = false
+		ss.mu.Unlock()
 	}
 }
 
@@ -140,10 +168,20 @@ func (ss *Session) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 }
 
 // probe runs the upgrade on c within UpgradeTimeout and reports whether the
-// session moved to it.
+// session moved to it. A close of the session ends a probe that has not
+// been answered yet; after the answer the client has paused polling, so
+// the probe goes on and the client learns of the close over the new
+// WebSocket.
 func (ss *Session) probe(c *conn.Conn) bool {
-	ctx, cancel := context.WithTimeout(ss.ctx, ss.srv.opts.UpgradeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), ss.srv.opts.UpgradeTimeout)
 	defer cancel()
+	ss.mu.Lock()
+	if ss.closed {
+		ss.mu.Unlock()
+		return false
+	}
+	ss.probeCancel = cancel
+	ss.mu.Unlock()
 	for {
 		typ, b, err := c.ReadMessage(ctx, nil)
 		if err != nil || typ != conn.Text {
@@ -160,10 +198,14 @@ func (ss *Session) probe(c *conn.Conn) bool {
 			ss.wake()
 		case "5":
 			ss.mu.Lock()
-			if ss.closed || !ss.probed {
+			if !ss.probed {
 				ss.mu.Unlock()
 				return false
 			}
+			// A session closed meanwhile still moves: the writer then
+			// sends what is left and the close frame, which is how the
+			// client, which has paused polling, learns of the close (as
+			// with Node's engine.io).
 			ss.transport, ss.upgrading = websocket, false
 			ss.ws = c
 			ss.startWriterLocked()
