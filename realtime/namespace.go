@@ -135,15 +135,17 @@ func (n *Namespace) add(c *client, auth json.RawMessage) {
 		n.adapter.DelAll(s.id)
 		return
 	}
-	n.mu.Lock()
-	n.sockets[s.id] = s
-	n.mu.Unlock()
-	s.onConnect()
+	// The missed packets go just before the CONNECT reply, as from Node's
+	// server: the client holds them until it has connected.
 	if prev != nil {
 		for _, p := range prev.MissedPackets {
 			s.client.write(engineWrite, encodePacket(p))
 		}
 	}
+	n.mu.Lock()
+	n.sockets[s.id] = s
+	n.mu.Unlock()
+	s.onConnect()
 	for _, fn := range n.connectionHandlers() {
 		fn(s)
 	}
