@@ -198,11 +198,9 @@ func (n *Namespace) RoomSize(room string) int {
 	if m, ok := n.adapter.(interface{ RoomSize(string) int }); ok {
 		return m.RoomSize(room)
 	}
-	n.mu.RLock()
-	defer n.mu.RUnlock()
 	count := 0
-	for id := range n.sockets {
-		if slices.Contains(n.adapter.SocketRooms(id), room) {
+	for _, s := range n.localSockets() { // without n.mu: the adapter has its own lock
+		if slices.Contains(n.adapter.SocketRooms(s.id), room) {
 			count++
 		}
 	}

@@ -621,7 +621,9 @@ func (s *Socket) Leave(rooms ...string) {
 // Rooms returns the rooms the socket is in, its own included, sorted.
 func (s *Socket) Rooms() []string {
 	rooms := s.ns.adapter.SocketRooms(s.id)
-	slices.Sort(rooms)
+	if !slices.IsSorted(rooms) { // another adapter's order
+		rooms = slices.Sorted(slices.Values(rooms))
+	}
 	return rooms
 }
 
