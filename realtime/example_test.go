@@ -176,3 +176,45 @@ func ExampleBroadcast_FetchSockets() {
 	// 2 sockets in room
 	// 2 sockets in fetched
 }
+
+// Connection state recovery: a client that loses its connection and comes
+// back within two minutes gets its id, rooms and the events it missed.
+func ExampleRecoveryOptions() {
+	srv := realtime.NewServer(&realtime.Options{ConnectionStateRecovery: &realtime.RecoveryOptions{}})
+	defer srv.Close()
+	joined := make(chan *realtime.Socket, 1)
+	srv.OnConnection(func(s *realtime.Socket) {
+		if !s.Recovered() {
+			s.Join("news")
+			joined <- s
+		}
+	})
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	ctx := context.Background()
+	c, _ := client.Dial(ctx, hs.URL, &client.Options{
+		Transports: []client.Transport{client.WebSocket}, ReconnectDelay: 10 * time.Millisecond,
+	})
+	defer c.Close()
+	got := make(chan string, 3)
+	c.On("news", func(e *client.Event) { got <- e.Args.String(0) })
+	s := <-joined
+	srv.To("news").Emit("news", "hello") // the client now holds an offset
+	fmt.Println(<-got)
+
+	// The connection drops; the server sees the socket go away.
+	srv.Engine().Session(s.SessionID()).Close()
+	for srv.Of("/").Socket(s.ID()) != nil {
+		time.Sleep(time.Millisecond)
+	}
+	srv.To("news").Emit("news", "while you were away")
+	fmt.Println(<-got)
+	for !c.Recovered() {
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Println("recovered with the same id:", c.ID() == s.ID())
+	// Output:
+	// hello
+	// while you were away
+	// recovered with the same id: true
+}
