@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wirelevel/ws/realtime/engine"
 	"github.com/wirelevel/ws/realtime/socketio"
 )
 
@@ -690,7 +691,7 @@ func (s *Socket) onConnect() {
 	if s.pid != "" {
 		data = fmt.Appendf(nil, `{"sid":%q,"pid":%q}`, s.id, s.pid)
 	}
-	s.client.write(engineWrite, encodePacket(&socketio.Packet{Type: socketio.Connect, Namespace: s.ns.name, Data: data}))
+	s.client.write(engine.WriteOptions{Separate: true}, encodePacket(&socketio.Packet{Type: socketio.Connect, Namespace: s.ns.name, Data: data}))
 }
 
 // onClose disconnects the socket once: disconnecting handlers, its state

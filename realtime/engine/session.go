@@ -102,7 +102,18 @@ type WriteOptions struct {
 	// NoCompress sends the messages without permessage-deflate on a
 	// WebSocket that negotiated it.
 	NoCompress bool
+	// Separate gives the messages a WebSocket write of their own, and the
+	// writer pauses [SeparateGap] after it before the next write, so that a
+	// client that handles one message per network read (as the official
+	// Socket.IO protocol test suite does) sees them apart from what
+	// follows. Package realtime writes the CONNECT reply so: Node's server
+	// sends the next packet only after the write of the reply has
+	// completed, an event-loop round later. Over polling it has no effect.
+	Separate bool
 }
+
+// SeparateGap is the pause after a [WriteOptions.Separate] write.
+const SeparateGap = time.Millisecond
 
 // transportKind is the transport a session runs on.
 type transportKind int
@@ -122,7 +133,9 @@ func (t transportKind) String() string {
 // queued is an Encoded with how it is to be written.
 type queued struct {
 	Encoded
-	noCompress bool
+	noCompress  bool
+	flushBefore bool // the first message of a Separate write
+	flushAfter  bool // the last one
 }
 
 // msgOverhead is what a queued message costs besides its data, counted
@@ -353,8 +366,9 @@ func (ss *Session) Write(opts WriteOptions, msgs ...Encoded) error {
 		ss.close(ReasonTransportError, ErrBufferFull, false)
 		return ErrBufferFull
 	}
-	for _, m := range msgs {
-		ss.queue = append(ss.queue, queued{Encoded: m, noCompress: opts.NoCompress})
+	for i, m := range msgs {
+		ss.queue = append(ss.queue, queued{Encoded: m, noCompress: opts.NoCompress,
+			flushBefore: opts.Separate && i == 0, flushAfter: opts.Separate && i == len(msgs)-1})
 	}
 	ss.queued += n
 	ss.startWriterLocked()

@@ -108,22 +108,42 @@ func (ss *Session) writeLoop(c *conn.Conn) {
 		ss.queue, ss.queued = spare, 0
 		ss.writing = true
 		ss.mu.Unlock()
+		// Queue the batch and send it with one write, or one per Separate
+		// group and the runs between them.
+		pending := false
+		flush := func() bool {
+			pending = false
+			if err := c.Flush(context.Background()); err != nil {
+				ss.close(ReasonTransportError, err, false)
+				return false
+			}
+			return true
+		}
 		for _, m := range batch {
 			if ss.dropping.Load() {
+				break
+			}
+			if m.flushBefore && pending && !flush() {
 				break
 			}
 			typ := conn.Text
 			if m.binary {
 				typ = conn.Binary
 			}
-			// Queue the batch and send it with one write.
 			if err := c.QueueMessage(typ, m.data); err != nil {
 				ss.close(ReasonTransportError, err, false)
 				break
 			}
+			pending = true
+			if m.flushAfter {
+				if !flush() {
+					break
+				}
+				time.Sleep(SeparateGap)
+			}
 		}
-		if err := c.Flush(context.Background()); err != nil {
-			ss.close(ReasonTransportError, err, false)
+		if pending {
+			flush()
 		}
 		clear(batch)
 		spare = batch[:0]

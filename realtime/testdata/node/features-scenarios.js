@@ -144,10 +144,10 @@ function defineScenarios(env) {
     await ack(s, 'volatile-burst', 2000);
     assert.strictEqual((await done)[0], 2000);
     await sleep(100);
-    // Over polling a GET may or may not be waiting when the burst starts;
-    // a WebSocket takes the first event at once.
-    const wsOnly = transports.length === 1 && transports[0] === 'websocket';
-    assert.ok(got < 2000 && (!wsOnly || got >= 1), 'received ' + got + ' of 2000 volatile events');
+    // Whether the first events go out depends on what the transport is
+    // doing when the burst starts (a GET waiting, a write in progress); the
+    // engine's tests check that a writable transport takes them.
+    assert.ok(got < 2000, 'received ' + got + ' of 2000 volatile events');
   });
 
   scenario('per-packet middleware and catch-all listeners', async () => {
