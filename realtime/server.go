@@ -69,6 +69,10 @@ type Options struct {
 	// WebSocket configures the WebSocket transport (origin policy,
 	// compression, connection options).
 	WebSocket conn.AcceptOptions
+	// HTTPCompressionThreshold: polling bodies from this size on are
+	// compressed when the request accepts gzip or deflate, as Node's
+	// httpCompression. 0 means 1024; negative turns it off.
+	HTTPCompressionThreshold int
 
 	// MaxAttachments bounds the binary attachments of one packet; more
 	// close the session. 0 means socketio.DefaultMaxAttachments (10).
@@ -184,6 +188,8 @@ func NewServer(opts *Options) *Server {
 		CORS:             o.CORS,
 		Cookie:           o.Cookie,
 		WebSocket:        o.WebSocket,
+
+		HTTPCompressionThreshold: o.HTTPCompressionThreshold,
 	})
 	s.eng.OnConnection(s.onSession)
 	s.Of(socketio.MainNamespace)

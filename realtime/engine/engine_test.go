@@ -2,6 +2,9 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"errors"
 	"fmt"
@@ -663,3 +666,84 @@ func TestNoGoroutineLeak(t *testing.T) {
 }
 
 func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
+
+// TestHTTPCompression: polling bodies from 1 KiB are compressed with gzip
+// or deflate when the request accepts it (Node's httpCompression), unless
+// every message in them was written with NoCompress.
+func TestHTTPCompression(t *testing.T) {
+	rc, srv := newRaw(t, nil)
+	raw := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	get := func(sid, accept string) (string, []byte) {
+		req, _ := http.NewRequest("GET", rc.base+"?EIO=4&transport=polling&sid="+sid, nil)
+		if accept != "" {
+			req.Header.Set("Accept-Encoding", accept)
+		}
+		resp, err := raw.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.Header.Get("Content-Encoding"), b
+	}
+	big := strings.Repeat("compressible ", 200)
+	tests := []struct {
+		name, accept string
+		text         string
+		opts         WriteOptions
+		want         string
+	}{
+		{"gzip", "gzip, deflate, br", big, WriteOptions{}, "gzip"},
+		{"deflate preferred", "gzip;q=0.5, deflate", big, WriteOptions{}, "deflate"},
+		{"gzip refused", "gzip;q=0, deflate", big, WriteOptions{}, "deflate"},
+		{"not accepted", "br", big, WriteOptions{}, ""},
+		{"no header", "", big, WriteOptions{}, ""},
+		{"under the threshold", "gzip", "small", WriteOptions{}, ""},
+		{"NoCompress", "gzip", big, WriteOptions{NoCompress: true}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sid := rc.open().SID
+			srv.Session(sid).Write(tt.opts, EncodeText([]byte(tt.text)))
+			enc, b := get(sid, tt.accept)
+			if enc != tt.want {
+				t.Fatalf("Content-Encoding %q, want %q", enc, tt.want)
+			}
+			var plain []byte
+			switch enc {
+			case "gzip":
+				zr, err := gzip.NewReader(bytes.NewReader(b))
+				if err != nil {
+					t.Fatal(err)
+				}
+				plain, _ = io.ReadAll(zr)
+			case "deflate":
+				zr, err := zlib.NewReader(bytes.NewReader(b))
+				if err != nil {
+					t.Fatal(err)
+				}
+				plain, _ = io.ReadAll(zr)
+			default:
+				plain = b
+			}
+			if string(plain) != "4"+tt.text {
+				t.Errorf("body %.40q..., want the message", plain)
+			}
+		})
+	}
+	t.Run("off", func(t *testing.T) {
+		rc, srv := newRaw(t, &Options{HTTPCompressionThreshold: -1})
+		sid := rc.open().SID
+		srv.Session(sid).SendText(big)
+		req, _ := http.NewRequest("GET", rc.base+"?EIO=4&transport=polling&sid="+sid, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := raw.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if enc := resp.Header.Get("Content-Encoding"); enc != "" {
+			t.Errorf("compression off, Content-Encoding %q", enc)
+		}
+	})
+}

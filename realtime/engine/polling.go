@@ -1,11 +1,16 @@
 package engine
 
 import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/wirelevel/ws/realtime/engineio"
 )
@@ -46,6 +51,7 @@ func (ss *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 			}
 			ss.mu.Unlock()
 			body := appendPolling(nil, q)
+			compress := slices.ContainsFunc(q, func(m queued) bool { return !m.noCompress })
 			if closed {
 				if len(body) == 0 && late {
 					body = append(body, noopMsg...)
@@ -56,7 +62,7 @@ func (ss *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 				body = append(body, closeMsg...)
 				ss.srv.remove(ss)
 			}
-			ss.writePayload(w, r, body, false)
+			ss.writeCompressed(w, r, body, compress)
 			return
 		}
 		ss.mu.Unlock()
@@ -97,6 +103,67 @@ func (ss *Session) writePayload(w http.ResponseWriter, r *http.Request, body []b
 	ss.srv.headers(h, r, initial)
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
+}
+
+// writeCompressed answers a polling GET with body, compressed with gzip or
+// deflate as Node's engine.io does (its httpCompression option): when some
+// message of the body may be compressed, the body reaches the threshold
+// and the request accepts one of them.
+func (ss *Session) writeCompressed(w http.ResponseWriter, r *http.Request, body []byte, compress bool) {
+	threshold := ss.srv.opts.HTTPCompressionThreshold
+	enc := ""
+	if compress && threshold >= 0 && len(body) >= max(threshold, 1) {
+		enc = acceptedEncoding(r.Header.Values("Accept-Encoding"))
+	}
+	if enc == "" {
+		ss.writePayload(w, r, body, false)
+		return
+	}
+	var buf bytes.Buffer
+	var zw io.WriteCloser
+	if enc == "gzip" {
+		zw, _ = gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
+	} else {
+		zw, _ = zlib.NewWriterLevel(&buf, zlib.DefaultCompression)
+	}
+	zw.Write(body)
+	zw.Close()
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=UTF-8")
+	h.Set("Content-Encoding", enc)
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Cache-Control", "no-store")
+	h.Add("Vary", "Accept-Encoding")
+	ss.srv.headers(h, r, false)
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf.Bytes())
+}
+
+// acceptedEncoding returns "gzip" or "deflate", the one of them the
+// Accept-Encoding values prefer (gzip on a tie, as Node's accepts module
+// orders them), or "" for neither. A q of 0 refuses an encoding.
+func acceptedEncoding(values []string) string {
+	best, bestQ := "", 0.0
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			name = strings.ToLower(strings.TrimSpace(name))
+			q := 1.0
+			if p := strings.TrimSpace(params); strings.HasPrefix(p, "q=") {
+				if f, err := strconv.ParseFloat(p[2:], 64); err == nil {
+					q = f
+				}
+			}
+			if name == "*" {
+				name = "gzip"
+			}
+			if (name == "gzip" || name == "deflate") && q > 0 &&
+				(q > bestQ || q == bestQ && name == "gzip") {
+				best, bestQ = name, q
+			}
+		}
+	}
+	return best
 }
 
 // servePost takes a polling POST: a payload of packets from the client, at

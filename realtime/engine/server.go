@@ -24,6 +24,9 @@ const (
 	DefaultMaxBufferedBytes = 4 << 20
 	DefaultMaxSessions      = 10_000
 	DefaultWriteTimeout     = 10 * time.Second
+	// DefaultHTTPCompressionThreshold is the smallest polling body
+	// compressed, as in Node's engine.io.
+	DefaultHTTPCompressionThreshold = 1024
 )
 
 // Options configure a [Server]. The zero value gives the defaults; a nil
@@ -74,6 +77,13 @@ type Options struct {
 	// refuses the handshake with "Bad request". By default ids are 20
 	// random URL-safe characters.
 	GenerateID func(r *http.Request) (string, error)
+
+	// HTTPCompressionThreshold is the smallest polling response body, in
+	// bytes, that is compressed with gzip or deflate when the request
+	// accepts one (Node's httpCompression option, on by default with the
+	// same threshold); messages written with NoCompress alone are never
+	// compressed. 0 means 1024; negative turns compression off.
+	HTTPCompressionThreshold int
 
 	// InitialPacket, if not nil, is a text message sent to every session
 	// right after the handshake.
@@ -181,6 +191,9 @@ func NewServer(opts *Options) *Server {
 	}
 	if o.MaxSessions == 0 {
 		o.MaxSessions = DefaultMaxSessions
+	}
+	if o.HTTPCompressionThreshold == 0 {
+		o.HTTPCompressionThreshold = DefaultHTTPCompressionThreshold
 	}
 	s.accept = o.WebSocket
 	s.accept.ReadLimit = o.MaxPayload
