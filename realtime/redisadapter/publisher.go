@@ -2,6 +2,7 @@ package redisadapter
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -17,6 +18,7 @@ const (
 type pubMsg struct {
 	channel string
 	payload []byte
+	flushed chan struct{} // set on a flush marker, which is not published
 }
 
 // publisher writes every message of the node in the order they were
@@ -52,7 +54,7 @@ func (p *publisher) publish(channel string, payload []byte, wait bool) {
 		p.drop(channel, ErrQueueFull)
 		return
 	}
-	m := pubMsg{channel, payload}
+	m := pubMsg{channel: channel, payload: payload}
 	select {
 	case p.q <- m:
 		return
@@ -78,6 +80,27 @@ func (p *publisher) publish(channel string, payload []byte, wait bool) {
 		p.drop(channel, ErrClosed)
 	}
 	p.bytes.Add(-n)
+}
+
+// flush waits until the messages queued before it have been handed to
+// Redis (or given up), or until ctx is done.
+func (p *publisher) flush(ctx context.Context) error {
+	m := pubMsg{flushed: make(chan struct{})}
+	select {
+	case p.q <- m:
+	case <-p.stop:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-m.flushed:
+		return nil
+	case <-p.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (p *publisher) drop(channel string, err error) {
@@ -132,12 +155,26 @@ func (p *publisher) gather(batch []pubMsg) []pubMsg {
 	return batch
 }
 
-func (p *publisher) exec(ctx context.Context, batch []pubMsg) {
+func (p *publisher) exec(ctx context.Context, all []pubMsg) {
 	var size int64
-	for _, m := range batch {
+	batch := all
+	for i, m := range all {
+		if m.flushed != nil {
+			if len(batch) == len(all) { // the first marker: copy the messages
+				batch = slices.Clone(all[:i])
+			}
+			defer close(m.flushed) // once the messages before it are out
+			continue
+		}
+		if len(batch) != len(all) {
+			batch = append(batch, m)
+		}
 		size += int64(len(m.payload))
 	}
 	defer p.bytes.Add(-size)
+	if len(batch) == 0 {
+		return
+	}
 	rdb := p.c.rdb
 	if len(batch) == 1 {
 		if err := rdb.Publish(ctx, batch[0].channel, batch[0].payload).Err(); err != nil {
