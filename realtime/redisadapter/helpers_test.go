@@ -37,6 +37,13 @@ type goNode struct {
 
 func startGoNode(t *testing.T, rs *redistest.Server, name string, opts *Options) *goNode {
 	t.Helper()
+	return startGoNodeWith(t, rs, name, opts, nil)
+}
+
+// startGoNodeWith is startGoNode with the server's options (NewAdapter is
+// set).
+func startGoNodeWith(t *testing.T, rs *redistest.Server, name string, opts *Options, rt *realtime.Options) *goNode {
+	t.Helper()
 	n := &goNode{name: name}
 	o := Options{}
 	if opts != nil {
@@ -51,7 +58,12 @@ func startGoNode(t *testing.T, rs *redistest.Server, name string, opts *Options)
 	// of outages need not wait for the retries to give up.
 	n.rdb = redis.NewClient(&redis.Options{Addr: rs.Addr, MaxRetries: -1, DialerRetries: 1})
 	n.cl = New(n.rdb, &o)
-	n.srv = realtime.NewServer(&realtime.Options{NewAdapter: n.cl.NewAdapter})
+	ro := realtime.Options{}
+	if rt != nil {
+		ro = *rt
+	}
+	ro.NewAdapter = n.cl.NewAdapter
+	n.srv = realtime.NewServer(&ro)
 	for _, nsp := range []string{"/", "/chat"} {
 		ns := n.srv.Of(nsp)
 		ns.OnConnection(func(s *realtime.Socket) {

@@ -86,7 +86,8 @@ async function main() {
 
   const clients = {};
   const connect = (c) => new Promise((resolve, reject) => {
-    const m = new Manager(c.url, { transports: c.transports || ['websocket'], reconnection: false });
+    // withCredentials: the Node client keeps cookies (a balancer's io).
+    const m = new Manager(c.url, { transports: c.transports || ['websocket'], reconnection: false, withCredentials: true });
     const cl = { frames: [], disconnects: 0, silent: false };
     clients[c.name] = cl;
     m.on('open', () => m.engine.on('packet', (p) => {
