@@ -318,3 +318,71 @@ func TestRequestsTimeout(t *testing.T) {
 		t.Errorf("EmitWithAck = %d acks, %v; want 1 and one server missing", len(acks), err)
 	}
 }
+
+// TestSpecificResponseChannel checks that a node with
+// PublishOnSpecificResponseChannel answers on the requester's own channel,
+// which the requester listens to.
+func TestSpecificResponseChannel(t *testing.T) {
+	rs := redistest.Start(t)
+	a := startGoNode(t, rs, "A", &Options{PublishOnSpecificResponseChannel: true})
+	b := startGoNode(t, rs, "B", nil)
+	dialGo(t, a, "a1", "/", "r1", client.WebSocket)
+	ps := rs.Client(t).PSubscribe(context.Background(), "socket.io-response*")
+	defer ps.Close()
+	if _, err := ps.Receive(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ss, err := b.ns("/").FetchSockets(context.Background())
+	if err != nil || len(ss) != 1 {
+		t.Fatalf("FetchSockets from B = %d sockets, %v", len(ss), err)
+	}
+	m, err := ps.ReceiveMessage(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (wire.Channels{}).NodeResponse(b.adapter("/").UID()); m.Channel != want {
+		t.Errorf("A answered on %s, want %s", m.Channel, want)
+	}
+}
+
+// TestNamespaceLifecycle checks that namespaces made on demand join the
+// cluster, and that one removed when its last socket leaves unsubscribes
+// its channels.
+func TestNamespaceLifecycle(t *testing.T) {
+	rs := redistest.Start(t)
+	rt := &realtime.Options{CleanupEmptyChildNamespaces: true}
+	a := startGoNodeWith(t, rs, "A", nil, rt)
+	b := startGoNodeWith(t, rs, "B", nil, rt)
+	for _, n := range []*goNode{a, b} {
+		p := n.srv.OfFunc(func(name string, _ json.RawMessage) bool { return strings.HasPrefix(name, "/dyn") })
+		p.OnConnection(func(s *realtime.Socket) { s.Join("r") })
+	}
+	a1 := dialGo(t, a, "a1", "/dyn", "r", client.WebSocket)
+	b1 := dialGo(t, b, "b1", "/dyn", "r", client.WebSocket)
+	ch := wire.Channels{Namespace: "/dyn"}
+	numsub := func() int64 {
+		m, _ := rs.Client(t).PubSubNumSub(context.Background(), ch.Request()).Result()
+		return m[ch.Request()]
+	}
+	for _, n := range []*goNode{a, b} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := n.cl.Ready(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+	}
+	if got := numsub(); got != 2 {
+		t.Fatalf("NUMSUB of /dyn = %d, want 2", got)
+	}
+	a.ns("/dyn").To("r").Emit("ev", 1)
+	if got := syncAll(t, a, "/dyn", "dyn", a1, b1); !slices.Equal(got["b1"], []string{"ev 1"}) {
+		t.Errorf("b1 received %q", got["b1"])
+	}
+	b1.c.Close()
+	eventually(t, "B's /dyn gone", func() string {
+		if got := numsub(); got != 1 {
+			return fmt.Sprintf("NUMSUB of /dyn = %d, want 1", got)
+		}
+		return ""
+	})
+}

@@ -219,7 +219,7 @@ func syncAll(t *testing.T, node *goNode, nsp, tag string, clients ...*goClient) 
 }
 
 // eventually retries check until it returns "" or 10 s pass.
-func eventually(t *testing.T, what string, check func() string) {
+func eventually(t testing.TB, what string, check func() string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

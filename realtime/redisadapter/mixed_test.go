@@ -40,7 +40,7 @@ const requestsTimeout = 1000
 
 var mainClients = []string{"g1w", "g1p", "g2w", "g2p", "nw", "np"}
 
-func startGoProc(t *testing.T, rs *redistest.Server, name string) *proc {
+func startGoProc(t testing.TB, rs *redistest.Server, name string) *proc {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), nodeEnv+"="+rs.Addr, nodeNameEnv+"="+name, nodeTimeoutEnv+"="+fmt.Sprint(requestsTimeout))
 	return startProc(t, name, cmd)

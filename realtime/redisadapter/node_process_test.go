@@ -128,7 +128,7 @@ func describeSocket(d *realtime.RemoteSocket) socketJSON {
 
 // runNode is a Go node of the cluster tests, with the same application as
 // the Node node of redis-cluster-node.js (rooms and data from the auth,
-// the server-side event "sse"), driven through stdin and stdout with the
+// the chat demo's events, the server-side event "sse"), driven through stdin and stdout with the
 // same commands as its "server" ones.
 func runNode(addr, name string) int {
 	timeout, _ := strconv.Atoi(os.Getenv(nodeTimeoutEnv))
@@ -160,6 +160,18 @@ func runNode(addr, name string) int {
 			if auth.Data != nil {
 				s.SetData(auth.Data)
 			}
+			// The events of the chat demo, for the load benchmark.
+			s.On("join", func(e *realtime.Event) {
+				s.Join(e.Args.String(0))
+				e.Ack("joined", e.Args.String(0))
+			})
+			s.On("chat", func(e *realtime.Event) {
+				room := e.Args.String(0)
+				s.To(room).Emit("chat", room, e.Args.String(1), s.ID())
+				if e.WantsAck() {
+					e.Ack()
+				}
+			})
 		})
 		ns.OnServerSideEmit("sse", func(e *realtime.ServerSideEvent) {
 			var args []json.RawMessage
@@ -335,11 +347,13 @@ func nodeOp(srv *realtime.Server, cl *Cluster, c *nodeCmd) (any, error) {
 
 // proc drives a node process, Go or Node, through its JSON lines.
 type proc struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 	cmd  *exec.Cmd
 	in   io.WriteCloser
 	port int
+
+	stop func() // closes its stdin and waits for it to exit
 
 	mu      sync.Mutex
 	waiting map[int]chan map[string]json.RawMessage
@@ -348,7 +362,7 @@ type proc struct {
 	exited  chan struct{}
 }
 
-func startProc(t *testing.T, name string, cmd *exec.Cmd) *proc {
+func startProc(t testing.TB, name string, cmd *exec.Cmd) *proc {
 	t.Helper()
 	p := &proc{t: t, name: name, cmd: cmd, waiting: map[int]chan map[string]json.RawMessage{}, exited: make(chan struct{})}
 	var err error
@@ -401,7 +415,7 @@ func startProc(t *testing.T, name string, cmd *exec.Cmd) *proc {
 		}
 		ready <- errors.New(name + " exited")
 	}()
-	t.Cleanup(func() {
+	p.stop = sync.OnceFunc(func() {
 		p.in.Close()
 		select {
 		case <-p.exited:
@@ -411,6 +425,7 @@ func startProc(t *testing.T, name string, cmd *exec.Cmd) *proc {
 		cmd.Wait()
 		killer.Stop()
 	})
+	t.Cleanup(p.stop)
 	select {
 	case err := <-ready:
 		if err != nil {

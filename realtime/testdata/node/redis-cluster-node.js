@@ -6,8 +6,9 @@
 // Usage: node redis-cluster-node.js REDIS_PORT REQUESTS_TIMEOUT_MS
 //
 // The server: a socket joins the rooms listed in its auth.rooms (comma
-// separated) and takes auth.data as its data; the server-side event "sse"
-// is printed as {"sse": [args]} and acknowledged with "N-reply".
+// separated) and takes auth.data as its data, and has the chat demo's
+// join(room) and chat(room, text) events; the server-side event "sse" is
+// printed as {"sse": [args]} and acknowledged with "N-reply".
 // Prints {"ready": port} once listening. Commands ({"id", "cmd", ...},
 // answered {"id", "result"} or {"id", "error"}):
 //   connect {name, url, nsp, rooms, transports}: a client; result its id.
@@ -72,6 +73,15 @@ async function main() {
   const onConnection = (socket) => {
     for (const r of String(socket.handshake.auth.rooms || '').split(',').filter(Boolean)) socket.join(r);
     if (socket.handshake.auth.data !== undefined) socket.data = socket.handshake.auth.data;
+    // The events of the chat demo, for the load benchmark.
+    socket.on('join', (room, cb) => {
+      socket.join(room);
+      if (typeof cb === 'function') cb('joined', room);
+    });
+    socket.on('chat', (room, text, cb) => {
+      socket.to(room).emit('chat', room, text, socket.id);
+      if (typeof cb === 'function') cb();
+    });
   };
   for (const nsp of ['/', '/chat']) {
     io.of(nsp).on('connection', onConnection);
