@@ -3,8 +3,9 @@
 // and Socket.IO version 5 namespaces, events, acknowledgements, binary
 // attachments, rooms and broadcasts on top. It is wire-compatible with the
 // official socket.io-client 4.x. It speaks WebSocket only through package
-// conn and leaves clustering (adapters across processes), connection state
-// recovery and the Engine.IO version 3 protocol out.
+// conn and leaves the Engine.IO version 3 protocol out. Servers form a
+// cluster through an [Adapter] that reaches across processes, such as the
+// module realtime/redisadapter's, which Node socket.io nodes share.
 //
 // A [Server] is an http.Handler; mount it at the path clients use, by
 // default /socket.io/:
