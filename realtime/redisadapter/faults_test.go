@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -149,5 +150,39 @@ func TestPublishDuringOutage(t *testing.T) {
 	var pe *PublishError
 	if errs := n.errors(); !slices.ContainsFunc(errs, func(err error) bool { return errors.As(err, &pe) }) {
 		t.Errorf("no PublishError reported")
+	}
+}
+
+// TestRedisHangs pauses redis-server (SIGSTOP): its connections stay open
+// but nothing answers. The node finds out by its PING, reconnects once
+// Redis answers again, and is subscribed again.
+func TestRedisHangs(t *testing.T) {
+	defer func(d time.Duration) { healthInterval = d }(healthInterval)
+	healthInterval = 200 * time.Millisecond
+	rs := redistest.Start(t)
+	n := startGoNode(t, rs, "A", nil)
+	pid := rs.PID()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(pid, syscall.SIGCONT)
+	start := time.Now()
+	eventually(t, "the hang noticed", func() string {
+		if n.cl.Stats().Subscribed {
+			return "still subscribed"
+		}
+		return ""
+	})
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("the hang was noticed after %v, want about 2 health intervals", d)
+	}
+	syscall.Kill(pid, syscall.SIGCONT)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := n.cl.Ready(ctx); err != nil {
+		t.Fatalf("not subscribed again after SIGCONT: %v", err)
+	}
+	if st := n.cl.Stats(); st.Reconnects != 1 {
+		t.Errorf("stats %+v, want 1 reconnect", st)
 	}
 }

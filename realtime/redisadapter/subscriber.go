@@ -14,20 +14,23 @@ import (
 
 // Timing of the subscriber connection.
 const (
-	// healthInterval: after this long without a message the subscriber
-	// pings Redis, and after twice this long it reconnects (a Redis that
-	// hangs without closing the connection).
-	healthInterval = 5 * time.Second
-	minBackoff     = 50 * time.Millisecond
-	maxBackoff     = 2 * time.Second
+	minBackoff = 50 * time.Millisecond
+	maxBackoff = 2 * time.Second
 )
+
+// healthInterval: after this long without a message the subscriber pings
+// Redis, and after twice this long it reconnects (a Redis that hangs
+// without closing the connection). A variable for the tests, read when a
+// Cluster is made.
+var healthInterval = 5 * time.Second
 
 // subscriber owns the node's one subscriber connection: it subscribes the
 // channels and patterns of every namespace there and handles the messages
 // one at a time, in the order they arrive, on its goroutine. When the
 // connection fails it makes a new one and subscribes everything again.
 type subscriber struct {
-	c *Cluster
+	c      *Cluster
+	health time.Duration // healthInterval
 
 	mu sync.RWMutex
 	// guarded by mu
@@ -42,6 +45,7 @@ type subscriber struct {
 
 func (s *subscriber) init(c *Cluster) {
 	s.c = c
+	s.health = healthInterval
 	s.channels = map[string]*Adapter{}
 	s.patterns = map[string]*Adapter{}
 	s.confirmed = map[string]bool{}
@@ -277,7 +281,7 @@ func (s *subscriber) receive(ps *redis.PubSub) error {
 	ctx := s.c.ctx
 	pinged := false
 	for {
-		msg, err := ps.ReceiveTimeout(ctx, healthInterval)
+		msg, err := ps.ReceiveTimeout(ctx, s.health)
 		if err != nil {
 			var ne net.Error
 			if !pinged && errors.As(err, &ne) && ne.Timeout() {
