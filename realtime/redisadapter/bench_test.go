@@ -31,7 +31,9 @@ const benchWindow = 32
 // member. It reports deliveries/s, the CPU time of all the nodes per
 // delivery, and of redis-server per message.
 //
-//	go test ./realtime/redisadapter -run '^$' -bench Cluster -benchtime 20000x -count 5
+//	cd realtime/redisadapter
+//	go test -run '^$' -bench Cluster -benchtime 10000x -count 6 | tee cluster.txt
+//	go run golang.org/x/perf/cmd/benchstat@latest -col /impl cluster.txt
 //
 // REDISADAPTER_BENCH_NODES and REDISADAPTER_BENCH_CLIENTS set N (2) and M
 // (50).
@@ -57,7 +59,7 @@ func BenchmarkCluster(b *testing.B) {
 			}
 			cl := newBenchCluster(b, procs, perNode)
 			defer cl.close()
-			b.Run(fmt.Sprintf("%s/%dx%d", impl, nodes, perNode), func(b *testing.B) {
+			b.Run(fmt.Sprintf("impl=%s/nodes=%d/clients=%d", impl, nodes, perNode), func(b *testing.B) {
 				cl.run(b, rs.PID(), procs)
 			})
 		}()
