@@ -47,7 +47,9 @@ const workQueue = 1024
 //
 // Messages from Redis are handled one at a time in arrival order on the
 // cluster's subscriber goroutine: broadcasts, joins and leaves are applied
-// there; server-side event handlers and disconnections (which run the
+// there (so the outgoing listeners of sockets, [realtime.Socket.OnAnyOutgoing],
+// run there for broadcasts from other nodes and must not block);
+// server-side event handlers and disconnections (which run the
 // application's handlers) go to a goroutine of the namespace, in order.
 // Connection state recovery, if enabled, stays within each server, as
 // with the Node adapter, which has none.

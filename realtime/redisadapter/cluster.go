@@ -53,8 +53,10 @@ type Options struct {
 	// OnError, if set, is called with what the cluster cannot act on: a
 	// message from Redis that is malformed or hostile, dropped
 	// ([*MessageError]); a publish that failed or was dropped
-	// ([*PublishError]); the subscriber connection lost ([*ConnectionError]).
-	// It runs on the cluster's goroutines and must not block.
+	// ([*PublishError]); the subscriber connection lost ([*ConnectionError]);
+	// a socket's data or an acknowledgement's argument that cannot be
+	// written for other nodes. It runs on the cluster's goroutines and on
+	// the callers' and must not block.
 	OnError func(err error)
 }
 

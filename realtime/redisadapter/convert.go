@@ -3,6 +3,7 @@ package redisadapter
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 
@@ -86,14 +87,15 @@ func handshakeJSON(h *realtime.Handshake) json.RawMessage {
 }
 
 // dataJSON returns a socket's data as JSON.stringify would write it; {}
-// (Node's default) when there is none or it cannot be written.
-func (a *Adapter) dataJSON(v any) json.RawMessage {
+// (Node's default) when there is none or it cannot be written, which is
+// reported.
+func (a *Adapter) dataJSON(id string, v any) json.RawMessage {
 	if v == nil {
 		return json.RawMessage("{}")
 	}
 	b, err := wire.AppendJSONValue(nil, v)
 	if err != nil {
-		a.c.pub.drop(a.ch.Response(), err)
+		a.c.report(fmt.Errorf("redisadapter: the data of socket %s cannot go to other nodes: %w", id, err))
 		return json.RawMessage("{}")
 	}
 	return b

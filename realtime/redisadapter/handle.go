@@ -122,7 +122,7 @@ func (a *Adapter) onRequest(channel string, b []byte) {
 		details, _ := a.MemoryAdapter.FetchSockets(ctx, selection(r.Opts))
 		resp := &wire.Response{Type: wire.RemoteFetch, RequestID: r.RequestID, Sockets: make([]wire.RemoteSocket, len(details))}
 		for i, d := range details {
-			resp.Sockets[i] = wire.RemoteSocket{ID: d.ID, Handshake: handshakeJSON(d.Handshake), Rooms: nonNil(d.Rooms), Data: a.dataJSON(d.Data)}
+			resp.Sockets[i] = wire.RemoteSocket{ID: d.ID, Handshake: handshakeJSON(d.Handshake), Rooms: nonNil(d.Rooms), Data: a.dataJSON(d.ID, d.Data)}
 		}
 		a.respond(r, resp)
 
@@ -318,7 +318,7 @@ func (a *Adapter) firstArgMsgpack(args socketio.Args) []byte {
 	}
 	b, err := wire.AppendMsgpack(nil, args.Raw(0), args.Attachments(), a.c.lim)
 	if err != nil {
-		a.c.pub.drop(a.ch.Response(), err)
+		a.c.report(fmt.Errorf("redisadapter: an acknowledgement sent on without its argument: %w", err))
 		return nil
 	}
 	return b
