@@ -146,9 +146,12 @@ func (b Broadcast) EmitWithAck(ctx context.Context, event string, args ...any) (
 			checkCompleteness()
 			mu.Unlock()
 		})
-	n, err := ns.adapter.ServerCount(ctx)
-	if err != nil {
-		n = 1
+	n := 1 // a Local broadcast has this server's count only
+	if !b.flags.Local {
+		var err error
+		if n, err = ns.adapter.ServerCount(ctx); err != nil {
+			n = 1
+		}
 	}
 	mu.Lock()
 	expectedServers = n

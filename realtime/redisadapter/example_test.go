@@ -2,13 +2,49 @@ package redisadapter_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log"
+	"net/http"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/wirelevel/ws/realtime"
 	"github.com/wirelevel/ws/realtime/redisadapter"
 	"github.com/wirelevel/ws/realtime/redisadapter/wire"
 )
+
+// A server joins the cluster through its namespaces' adapters: rooms,
+// broadcasts, acknowledgements and fetchSockets then span every node, Go
+// or Node, that uses the same Redis and key.
+func ExampleNew() {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer rdb.Close()
+	cl := redisadapter.New(rdb, &redisadapter.Options{OnError: func(err error) { log.Print(err) }})
+	defer cl.Close()
+	srv := realtime.NewServer(&realtime.Options{NewAdapter: cl.NewAdapter})
+	defer srv.Close()
+
+	srv.OnConnection(func(s *realtime.Socket) {
+		s.On("chat", func(e *realtime.Event) {
+			s.To(e.Args.String(0)).Emit("chat", e.Args.String(1)) // on every node
+		})
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := cl.Ready(ctx); err != nil { // subscribed: the other nodes count this one
+		log.Fatal(err)
+	}
+	// Every client of the room, on every node, acknowledges within 2 s.
+	acks, err := srv.To("lobby").Timeout(2*time.Second).EmitWithAck(ctx, "ping")
+	fmt.Println(len(acks), err)
+	// Sockets of every node; a paused node makes it wait RequestsTimeout.
+	sockets, err := srv.FetchSockets(ctx)
+	if errors.Is(err, redisadapter.ErrTimeout) {
+		log.Printf("some node did not answer; %d sockets from the others", len(sockets))
+	}
+	http.Handle("/socket.io/", srv)
+}
 
 // recorder is a Publisher that prints what would be published.
 type recorder struct{}

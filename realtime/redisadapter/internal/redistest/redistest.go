@@ -10,6 +10,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +21,14 @@ import (
 // Server is a running redis-server.
 type Server struct {
 	Addr string // host:port on 127.0.0.1
-	cmd  *exec.Cmd
+	t    testing.TB
+	bin  string
+	dir  string
+	port int
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan error
 }
 
 // Start starts a redis-server (Debian's package redis-server) or skips the
@@ -33,38 +41,37 @@ func Start(t testing.TB) *Server {
 	}
 	var lastErr error
 	for range 5 {
-		s, err := start(t, bin)
-		if err == nil {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("redistest: %v", err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), t: t, bin: bin, dir: t.TempDir(), port: port}
+		if lastErr = s.start(); lastErr == nil {
+			t.Cleanup(s.Stop)
 			return s
 		}
-		lastErr = err // most likely the port was taken meanwhile
+		// most likely the port was taken meanwhile
 	}
 	t.Fatalf("redistest: %v", lastErr)
 	return nil
 }
 
-func start(t testing.TB, bin string) (*Server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+func (s *Server) start() error {
 	var out bytes.Buffer
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+	cmd := exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no",
-		"--loglevel", "warning", "--dir", t.TempDir())
+		"--loglevel", "warning", "--dir", s.dir)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		return err
 	}
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), cmd: cmd}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	stop := func() {
-		cmd.Process.Kill()
-		<-exited
-	}
+	s.mu.Lock()
+	s.cmd, s.exited = cmd, exited
+	s.mu.Unlock()
 	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
@@ -73,25 +80,59 @@ func start(t testing.TB, bin string) (*Server, error) {
 		err := c.Ping(ctx).Err()
 		cancel()
 		if err == nil {
-			break
+			return nil
 		}
 		select {
 		case <-exited:
-			return nil, fmt.Errorf("redis-server exited: %s", out.String())
+			return fmt.Errorf("redis-server exited: %s", out.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("redis-server did not answer PING within 10 s: %v", err)
+			s.Stop()
+			return fmt.Errorf("redis-server did not answer PING within 10 s: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Cleanup(stop)
-	return s, nil
 }
 
-// PID returns the server's process id.
-func (s *Server) PID() int { return s.cmd.Process.Pid }
+// Stop kills the server (SIGKILL) and waits for it to exit. It does
+// nothing if the server is not running.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	cmd, exited := s.cmd, s.exited
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	cmd.Process.Kill()
+	<-exited
+}
+
+// Restart stops the server if it runs and starts it again on the same
+// port, empty.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	var err error
+	for range 50 { // the port may take a moment to be free again
+		if err = s.start(); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("redistest: restart: %v", err)
+}
+
+// PID returns the server's process id, 0 when it is stopped.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
 
 // Client returns a go-redis client of the server, closed when the test
 // ends.

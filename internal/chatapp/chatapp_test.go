@@ -1,4 +1,4 @@
-package main
+package chatapp
 
 import (
 	"bytes"
@@ -19,8 +19,8 @@ func startChat(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := newApp()
-	hs := &http.Server{Handler: a.handler()}
+	a := New(nil)
+	hs := &http.Server{Handler: a.Handler()}
 	go hs.Serve(ln)
 	t.Cleanup(func() { a.srv.Close(); hs.Close() })
 	return "http://" + ln.Addr().String()

@@ -1,10 +1,12 @@
 // Opens two pages of the chat demo in headless Chromium (playwright-core,
 // Debian's Chromium), joins both to one room, types a message in the first
 // and waits for it in the second. Prints PASS and FAIL lines.
-// Usage: node chromium.js PAGE_URL CHROMIUM_PATH USER_DATA_DIR FLAG...
+// Usage: node chromium.js PAGE_URL[,PAGE_URL2] CHROMIUM_PATH USER_DATA_DIR FLAG...
+// With two URLs (two nodes of a cluster) the second page opens the second.
 'use strict';
 const { chromium } = require('playwright-core');
-const [pageURL, exe, userDataDir, ...flags] = process.argv.slice(2);
+const [pageURLs, exe, userDataDir, ...flags] = process.argv.slice(2);
+const urls = pageURLs.split(',');
 
 (async () => {
   const ctx = await chromium.launchPersistentContext(userDataDir, {
@@ -18,7 +20,7 @@ const [pageURL, exe, userDataDir, ...flags] = process.argv.slice(2);
     for (const [i, p] of pages.entries()) {
       p.on('console', (m) => console.log('console ' + i + ': ' + m.text()));
       p.on('pageerror', (e) => console.log('FAIL page ' + i + ' error: ' + e.message));
-      await p.goto(pageURL);
+      await p.goto(urls[Math.min(i, urls.length - 1)]);
       await p.fill('#room', 'e2e');
       await p.click('#join');
       await p.waitForSelector('text=joined e2e', { timeout: 15000 });
