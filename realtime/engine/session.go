@@ -113,7 +113,7 @@ type WriteOptions struct {
 }
 
 // SeparateGap is the pause after a [WriteOptions.Separate] write.
-const SeparateGap = time.Millisecond
+const SeparateGap = 2 * time.Millisecond
 
 // transportKind is the transport a session runs on.
 type transportKind int
