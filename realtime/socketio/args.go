@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // Args are the arguments of a received event or acknowledgement: JSON
@@ -149,8 +150,10 @@ func (a Args) String(i int) string {
 // AppendArgs appends args as a JSON array to dst, and each []byte among them
 // to atts, writing a placeholder in its place. It looks for []byte at the top
 // level and inside []any, [Object] (whose members it writes in order) and
-// map[string]any (whose keys it writes sorted); other values go through
-// encoding/json, and json.RawMessage is written as is. It returns the extended dst and atts; the attachments alias args.
+// map[string]any (whose keys it writes sorted); a time.Time there is written
+// as JavaScript writes a Date (UTC, milliseconds: "2026-12-01T10:00:00.000Z");
+// other values go through encoding/json, and json.RawMessage is written as
+// is. It returns the extended dst and atts; the attachments alias args.
 func AppendArgs(dst []byte, atts [][]byte, args ...any) ([]byte, [][]byte, error) {
 	dst = append(dst, '[')
 	for i, v := range args {
@@ -246,6 +249,9 @@ func appendValue(dst []byte, atts [][]byte, v any) ([]byte, [][]byte, error) {
 		return append(dst, x...), atts, nil
 	case string:
 		return appendString(dst, x), atts, nil
+	case time.Time:
+		// As JavaScript's JSON.stringify writes a Date: UTC, milliseconds.
+		return x.UTC().AppendFormat(append(dst, '"'), jsDate), atts, nil
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -253,6 +259,9 @@ func appendValue(dst []byte, atts [][]byte, v any) ([]byte, [][]byte, error) {
 	}
 	return append(dst, b...), atts, nil
 }
+
+// jsDate is the layout of Date.prototype.toISOString.
+const jsDate = "2006-01-02T15:04:05.000Z\""
 
 func appendString(dst []byte, s string) []byte {
 	b, _ := json.Marshal(s) // cannot fail for a string

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // Examples from the Socket.IO protocol v5, section "Exchange protocol".
@@ -243,4 +244,13 @@ func ExampleAppendEvent() {
 	p := &Packet{Type: BinaryEvent, Namespace: "/files", HasID: true, ID: 12, Data: data, Attachments: atts}
 	fmt.Printf("%s + %d attachment\n", AppendPacket(nil, p), len(atts))
 	// Output: 51-/files,12["upload","a.bin",{"_placeholder":true,"num":0}] + 1 attachment
+}
+
+func TestAppendArgsDate(t *testing.T) {
+	d := time.Date(2026, 12, 1, 10, 0, 5, 123456789, time.FixedZone("x", 3600))
+	got, _, err := AppendArgs(nil, nil, d, []any{time.Unix(0, 0)}, Object{{"at", time.Unix(1, 0)}})
+	want := `["2026-12-01T09:00:05.123Z",["1970-01-01T00:00:00.000Z"],{"at":"1970-01-01T00:00:01.000Z"}]`
+	if err != nil || string(got) != want {
+		t.Errorf("AppendArgs(dates) = %s, %v; want %s", got, err, want)
+	}
 }
