@@ -164,3 +164,39 @@ func ExampleOptions_onDisconnect() {
 	// disconnected: io client disconnect
 	// client: closed
 }
+
+// Against a server with connection state recovery, a client whose
+// connection drops reconnects by itself, sends its session id and the
+// offset of the last event it got, and receives the events it missed, with
+// its old id: Recovered reports it.
+func ExampleClient_Recovered() {
+	srv := realtime.NewServer(&realtime.Options{ConnectionStateRecovery: &realtime.RecoveryOptions{}})
+	defer srv.Close()
+	sockets := make(chan *realtime.Socket, 2)
+	srv.OnConnection(func(s *realtime.Socket) { sockets <- s })
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+
+	ctx := context.Background()
+	c, _ := client.Dial(ctx, hs.URL, &client.Options{ReconnectDelay: 10 * time.Millisecond})
+	defer c.Close()
+	got := make(chan string, 4)
+	c.On("tick", func(e *client.Event) { got <- e.Args.String(0) })
+	s := <-sockets
+	srv.Emit("tick", "1")
+	fmt.Println(<-got)
+
+	// The server loses the connection; a tick goes out meanwhile.
+	srv.Engine().Session(s.SessionID()).Close()
+	for srv.Of("/").Socket(s.ID()) != nil {
+		time.Sleep(time.Millisecond)
+	}
+	srv.Emit("tick", "2")
+	fmt.Println(<-got)
+	again := <-sockets
+	fmt.Println(c.Recovered(), again.Recovered(), again.ID() == s.ID())
+	// Output:
+	// 1
+	// 2
+	// true true true
+}
