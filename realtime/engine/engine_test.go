@@ -747,3 +747,21 @@ func TestHTTPCompression(t *testing.T) {
 		}
 	})
 }
+
+// TestBinaryPollingBody: a POST with Content-Type application/octet-stream
+// (Engine.IO version 3's binary payload) closes the session with 400, as
+// Node's engine.io does for version 4.
+func TestBinaryPollingBody(t *testing.T) {
+	rc, srv := newRaw(t, nil)
+	sid := rc.open().SID
+	s, body, _ := rc.req("POST", "EIO=4&transport=polling&sid="+sid, "4hi", http.Header{"Content-Type": {"application/octet-stream"}})
+	if s != 400 || body != "" {
+		t.Errorf("binary POST = %d %q, want 400 and no body", s, body)
+	}
+	if ss := srv.Session(sid); ss != nil && !ss.Closed() {
+		t.Error("the session is still open")
+	}
+	if s, _ := rc.poll(sid); s != 400 {
+		t.Errorf("GET after = %d, want 400", s)
+	}
+}

@@ -166,6 +166,8 @@ func acceptedEncoding(values []string) string {
 	return best
 }
 
+var errInvalidContent = errors.New("engine: a binary polling body (Engine.IO version 3)")
+
 // servePost takes a polling POST: a payload of packets from the client, at
 // most MaxPayload bytes.
 func (ss *Session) servePost(w http.ResponseWriter, r *http.Request) {
@@ -183,6 +185,16 @@ func (ss *Session) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	ss.postActive = true
 	ss.mu.Unlock()
+	if r.Header.Get("Content-Type") == "application/octet-stream" {
+		// Binary polling bodies are Engine.IO version 3's; the reference
+		// server closes a version 4 session that sends one.
+		ss.mu.Lock()
+		ss.postActive = false
+		ss.mu.Unlock()
+		ss.close(ReasonTransportError, errInvalidContent, false)
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
 	defer func() {
 		ss.mu.Lock()
 		ss.postActive = false
