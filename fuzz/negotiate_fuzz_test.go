@@ -16,6 +16,7 @@ import (
 	"github.com/wirelevel/ws/deflate/deflatetest"
 	"github.com/wirelevel/ws/frame"
 	"github.com/wirelevel/ws/handshake"
+	"github.com/wirelevel/ws/internal/pipe"
 )
 
 // The targets in this file drive permessage-deflate negotiation (RFC 7692)
@@ -196,7 +197,7 @@ func FuzzNegotiateServer(f *testing.F) {
 			return
 		}
 		opts := compressionFlags(flags)
-		sa, sb := conn.NetPipe()
+		sa, sb := pipe.New()
 		defer sb.Close()
 		type result struct {
 			c   *conn.Conn
@@ -275,7 +276,7 @@ func FuzzNegotiateServer(f *testing.F) {
 
 		// Our client, offering the same, accepts the answer; then the
 		// two Conns talk through a relay.
-		ca, cb := conn.NetPipe()
+		ca, cb := pipe.New()
 		defer cb.Close()
 		copts := &conn.CompressionOptions{ServerNoContextTakeover: want.serverNoCtx, ClientNoContextTakeover: want.clientNoCtx,
 			ServerMaxWindowBits: want.serverBits, ClientMaxWindowBits: want.clientBits}
@@ -330,7 +331,7 @@ func FuzzNegotiateClient(f *testing.F) {
 			return
 		}
 		opts := compressionFlags(flags)
-		ca, cb := conn.NetPipe()
+		ca, cb := pipe.New()
 		defer cb.Close()
 		offerc := make(chan string, 1)
 		go func() {
@@ -431,7 +432,7 @@ func FuzzDialResponse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, resp []byte) {
-		ca, cb := conn.NetPipe()
+		ca, cb := pipe.New()
 		defer cb.Close()
 		type sent struct{ offer, key string }
 		sentc := make(chan sent, 1)
@@ -439,7 +440,7 @@ func FuzzDialResponse(f *testing.F) {
 			offer, key, err := serveHandshake(cb, resp)
 			sentc <- sent{offer, key}
 			if err == nil {
-				cb.(interface{ CloseWrite() error }).CloseWrite()
+				cb.CloseWrite()
 				io.Copy(io.Discard, cb)
 			}
 		}()
