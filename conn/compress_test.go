@@ -48,6 +48,7 @@ func TestNegotiateServer(t *testing.T) {
 		{"bits 7 declined", CompressionOptions{}, "permessage-deflate; server_max_window_bits=7", ""},
 		{"bits 16 declined", CompressionOptions{}, "permessage-deflate; client_max_window_bits=16", ""},
 		{"leading zero declined", CompressionOptions{}, "permessage-deflate; server_max_window_bits=010", ""},
+		{"plus sign declined", CompressionOptions{}, "permessage-deflate; server_max_window_bits=+9", ""},
 		{"server bits without value declined", CompressionOptions{}, "permessage-deflate; server_max_window_bits", ""},
 		{"no_context_takeover with value declined", CompressionOptions{}, "permessage-deflate; client_no_context_takeover=1", ""},
 		{"first bad, second good", CompressionOptions{}, "permessage-deflate; server_max_window_bits=99, permessage-deflate; server_max_window_bits=12", "permessage-deflate; server_max_window_bits=12"},
@@ -221,7 +222,7 @@ func TestCompressedWire(t *testing.T) {
 	for _, bits := range []int{8, 9, 12, 15} {
 		for _, noCtx := range []bool{false, true} {
 			t.Run(fmt.Sprintf("bits=%d/noctx=%v", bits, noCtx), func(t *testing.T) {
-				p := &pmdParams{serverBits: bits, clientBits: 15, serverNoCtx: noCtx, threshold: 64}
+				p := &pmdParams{Agreement: deflate.Agreement{ServerWindowBits: bits, ClientWindowBits: 15, ServerNoContextTakeover: noCtx}, threshold: 64}
 				c, peer := newServerUnderTest(t, &Options{FragmentSize: 1000})
 				c.setCompression(p, "permessage-deflate")
 				inf := &deflatetest.Inflater{Window: 1 << bits, Takeover: !noCtx}
@@ -296,7 +297,7 @@ func TestDecompressionBomb(t *testing.T) {
 			} else {
 				c, peer = newServerUnderTest(t, opts)
 			}
-			c.setCompression(&pmdParams{serverBits: 15, clientBits: 15, threshold: 64}, "permessage-deflate")
+			c.setCompression(&pmdParams{Agreement: deflate.Agreement{ServerWindowBits: 15, ClientWindowBits: 15}, threshold: 64}, "permessage-deflate")
 			// 64 MiB of zeros compress to about 64 KiB; send the first few
 			// KiB of it (which already inflate far past the limit).
 			bomb := compressFrames(t, make([]byte, 64<<20))
@@ -328,7 +329,7 @@ func TestDecompressionBomb(t *testing.T) {
 
 func TestCorruptCompressedData(t *testing.T) {
 	c, peer := newServerUnderTest(t, nil)
-	c.setCompression(&pmdParams{serverBits: 15, clientBits: 15, threshold: 64}, "permessage-deflate")
+	c.setCompression(&pmdParams{Agreement: deflate.Agreement{ServerWindowBits: 15, ClientWindowBits: 15}, threshold: 64}, "permessage-deflate")
 	errc := make(chan error, 1)
 	go func() { errc <- echo(c) }()
 	peer.send(frame.Header{Fin: true, Rsv: frame.RSV1, Opcode: frame.OpText}, []byte{0xff, 0xff, 0xff, 0xff, 0x00})
@@ -340,7 +341,7 @@ func TestCorruptCompressedData(t *testing.T) {
 	// RSV1 without negotiation is a protocol error (1002): covered in
 	// TestProtocolViolations. RSV1 on a continuation frame is one too.
 	c2, peer2 := newServerUnderTest(t, nil)
-	c2.setCompression(&pmdParams{serverBits: 15, clientBits: 15}, "permessage-deflate")
+	c2.setCompression(&pmdParams{Agreement: deflate.Agreement{ServerWindowBits: 15, ClientWindowBits: 15}}, "permessage-deflate")
 	go echo(c2)
 	payload := compressFrames(t, []byte("hello hello hello"))
 	peer2.send(frame.Header{Rsv: frame.RSV1, Opcode: frame.OpText}, payload[:3])
