@@ -396,3 +396,97 @@ func TestIdleMemoryCompressed(t *testing.T) {
 		}
 	}
 }
+
+// Uncompressed sends one message without compression on a compressed
+// connection, whichever method sends it: RSV1 clear and the payload as it
+// is on the wire, and the compressor's context left alone, so the
+// compressed messages around it still inflate.
+func TestUncompressedFlag(t *testing.T) {
+	for _, noCtx := range []bool{false, true} {
+		t.Run(fmt.Sprint("noctx=", noCtx), func(t *testing.T) {
+			p := &pmdParams{Agreement: deflate.Agreement{ServerWindowBits: 15, ClientWindowBits: 15, ServerNoContextTakeover: noCtx}, threshold: 64}
+			c, peer := newServerUnderTest(t, nil)
+			c.setCompression(p, "permessage-deflate")
+			inf := &deflatetest.Inflater{Window: 1 << 15, Takeover: !noCtx}
+			msg := func(i int) []byte { return jsonLike(2000+i, uint64(i)) }
+			sends := []struct {
+				name string
+				send func(typ MessageType, p []byte) error
+			}{
+				{"WriteMessage", func(typ MessageType, p []byte) error { return c.WriteMessage(bg, typ, p) }},
+				{"QueueMessage", func(typ MessageType, p []byte) error {
+					if err := c.QueueMessage(typ, p); err != nil {
+						return err
+					}
+					return c.Flush(bg)
+				}},
+				{"NextWriter", func(typ MessageType, p []byte) error {
+					w, err := c.NextWriter(bg, typ)
+					if err != nil {
+						return err
+					}
+					w.Write(p)
+					return w.Close()
+				}},
+				{"WritePrepared", func(typ MessageType, p []byte) error {
+					pm, err := NewPreparedMessage(typ, p)
+					if err != nil {
+						return err
+					}
+					return c.WritePrepared(bg, pm)
+				}},
+				{"QueuePrepared", func(typ MessageType, p []byte) error {
+					pm, err := NewPreparedMessage(typ, p)
+					if err != nil {
+						return err
+					}
+					if err := c.QueuePrepared(pm); err != nil {
+						return err
+					}
+					return c.Flush(bg)
+				}},
+			}
+			i := 0
+			for _, s := range sends {
+				for _, uncompressed := range []bool{true, false} {
+					typ := Text
+					if uncompressed {
+						typ |= Uncompressed
+					}
+					want := msg(i)
+					i++
+					go func() {
+						if err := s.send(typ, want); err != nil {
+							t.Errorf("%s(%v): %v", s.name, typ, err)
+						}
+					}()
+					f := peer.mustRead()
+					if !f.h.Fin || f.h.Opcode != frame.OpText {
+						t.Fatalf("%s(%v): frame %+v", s.name, typ, f.h)
+					}
+					got := f.payload
+					if uncompressed {
+						if f.h.Rsv != 0 {
+							t.Fatalf("%s(%v): RSV %d, want none", s.name, typ, f.h.Rsv)
+						}
+					} else {
+						if f.h.Rsv != frame.RSV1 {
+							t.Fatalf("%s(%v): RSV %d, want RSV1", s.name, typ, f.h.Rsv)
+						}
+						var err error
+						if got, err = inf.Message(f.payload); err != nil {
+							t.Fatalf("%s(%v): does not inflate after an uncompressed message: %v", s.name, typ, err)
+						}
+					}
+					mustEqual(t, s.name, got, want)
+				}
+			}
+		})
+	}
+	if s := (Binary | Uncompressed).String(); s != "binary, uncompressed" {
+		t.Errorf("String() = %q", s)
+	}
+	if _, err := NewPreparedMessage(Text|Binary|Uncompressed, nil); err == nil {
+		t.Error("NewPreparedMessage accepted a bad type")
+	}
+}
