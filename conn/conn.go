@@ -61,8 +61,10 @@ const (
 	DefaultMaxBuffered     = 4 << 20 // bytes waiting in the outgoing buffer
 )
 
-// FullPolicy says what a queued write does with a message when the
-// connection's outgoing buffer is full (see [Options.MaxBuffered]).
+// FullPolicy says what [Conn.QueuePrepared] and [Group.Broadcast] do with
+// a message when a connection's outgoing buffer is full (see
+// [Options.MaxBuffered]). They never wait for the socket: that is what
+// keeps one member that stops reading from holding up a broadcast.
 type FullPolicy uint8
 
 const (
@@ -116,16 +118,17 @@ type Options struct {
 
 	// MaxBuffered bounds the outgoing buffer: the bytes of queued messages
 	// ([Conn.QueueMessage], [Conn.QueuePrepared], [Group.Broadcast]) that
-	// the socket has not taken yet. A queued message is refused once
-	// MaxBuffered bytes or more are waiting, and WhenFull says what happens
-	// then; so a peer that stops reading costs at most MaxBuffered plus one
-	// message, besides the socket's own buffers. Direct writes
-	// (WriteMessage, NextWriter, WritePrepared, Flush) wait for the socket
-	// instead. 0 means DefaultMaxBuffered (4 MiB); negative means no bound.
+	// the socket has not taken yet. Once MaxBuffered bytes or more wait,
+	// QueueMessage first writes them out, waiting for the socket, and
+	// QueuePrepared (Broadcast) refuses the message as WhenFull says; so a
+	// peer that stops reading costs at most MaxBuffered plus one message,
+	// besides the socket's own buffers. Direct writes (WriteMessage,
+	// NextWriter, WritePrepared, Flush) wait for the socket and do not
+	// count. 0 means DefaultMaxBuffered (4 MiB); negative means no bound.
 	MaxBuffered int
 
-	// WhenFull is the policy for a queued message that MaxBuffered refuses:
-	// FailWhenFull (the zero value) or DropWhenFull.
+	// WhenFull is what QueuePrepared and Broadcast do with a message that
+	// MaxBuffered refuses: FailWhenFull (the zero value) or DropWhenFull.
 	WhenFull FullPolicy
 
 	// PingInterval, if positive, enables keepalive: a ping is sent every

@@ -58,14 +58,17 @@
 //     reads it.
 //
 // A peer that reads slowly, or not at all, can therefore never stall a
-// queued write: its messages wait in the outgoing buffer, which
-// [Options.MaxBuffered] bounds (4 MiB by default). Once that much waits, a
-// queued message is refused with [ErrBufferFull] and, by
-// [Options.WhenFull], either the connection fails with close code 1013
-// ([FailWhenFull], the default) or the message is dropped ([DropWhenFull]).
-// [Conn.BufferedAmount] reports what waits, for applications that apply
-// backpressure themselves. [Group.Broadcast] to a member that stopped
-// reading so costs that member its own bound, and the others nothing.
+// broadcast: its messages wait in its own outgoing buffer, which
+// [Options.MaxBuffered] bounds (4 MiB by default). Once that much waits,
+// [Conn.QueuePrepared] and [Group.Broadcast] refuse the message with
+// [ErrBufferFull] and, by [Options.WhenFull], either fail the connection
+// with close code 1013 ([FailWhenFull], the default) or drop the message
+// ([DropWhenFull]); a broadcast to a member that stopped reading so costs
+// that member its own bound, and the others nothing. [Conn.QueueMessage],
+// meant for a connection's own writer such as its read loop, waits instead:
+// it writes the backlog out itself, so that a peer that does not keep up
+// slows its writer down. [Conn.BufferedAmount] reports what waits, for
+// applications that apply backpressure themselves.
 //
 // A message type may carry [Uncompressed] (Text|Uncompressed) to send that
 // one message without compression on a connection that negotiated

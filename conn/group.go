@@ -65,7 +65,7 @@ func (g *Group) snapshot() []*Conn {
 // ctx.Err() among the errors, if ctx is done.
 func (g *Group) Broadcast(ctx context.Context, pm *PreparedMessage) (int, error) {
 	cs := g.snapshot()
-	workers := min(runtime.GOMAXPROCS(0), max(len(cs)/256, 1))
+	workers := min(runtime.GOMAXPROCS(0), max(len(cs)/32, 1))
 	var mu sync.Mutex
 	var errs []error
 	sent := 0

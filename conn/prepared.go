@@ -96,15 +96,19 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 }
 
 // QueuePrepared adds a prepared message to this Conn's outgoing buffer, as
-// QueueMessage does with a payload, and returns without waiting: it is
-// batched with the other queued messages and goes out as they do. The
-// frame is encoded (and compressed) once for every connection it is
-// queued on, and a large one waits in each outgoing buffer by reference,
-// not as a copy. The outgoing buffer's bound applies ([Options.MaxBuffered]).
+// QueueMessage does with a payload: it is batched with the other queued
+// messages and goes out as they do. The frame is encoded (and compressed)
+// once for every connection it is queued on, and a large one waits in each
+// outgoing buffer by reference, not as a copy. QueuePrepared is for
+// sending to many connections: it never waits, not for the socket nor for
+// a message being written with NextWriter (the prepared message follows
+// it). Once [Options.MaxBuffered] bytes wait, it refuses the message with
+// [ErrBufferFull] and fails the connection or drops the message, as
+// [Options.WhenFull] says.
 func (c *Conn) QueuePrepared(pm *PreparedMessage) error {
 	b := pm.frameFor(c)
 	if b == nil {
-		return c.QueueMessage(pm.typ, pm.data)
+		return c.queueMessage(pm.typ, pm.data, false)
 	}
 	if err := c.admit(); err != nil {
 		return err

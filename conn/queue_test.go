@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"testing"
 	"time"
 
@@ -225,13 +227,13 @@ func TestQueueOrderWithOtherWriters(t *testing.T) {
 	}
 }
 
-// The outgoing buffer's bound, with each policy: queued writes never wait
+// The outgoing buffer's bound, with each policy: QueuePrepared never waits
 // for a peer that does not read; BufferedAmount reports what waits; once
 // MaxBuffered bytes wait, FailWhenFull fails the connection (1013 follows
 // what waits) and DropWhenFull drops the message and goes on.
 func TestBufferFull(t *testing.T) {
 	const limit = 64 << 10
-	msg := make([]byte, 8<<10)
+	pm, _ := NewPreparedMessage(Binary, make([]byte, 8<<10))
 	for _, policy := range []FullPolicy{FailWhenFull, DropWhenFull} {
 		t.Run(map[FullPolicy]string{FailWhenFull: "fail", DropWhenFull: "drop"}[policy], func(t *testing.T) {
 			c, p := newServerUnderTest(t, &Options{MaxBuffered: limit, WhenFull: policy, CloseTimeout: 200 * time.Millisecond})
@@ -241,28 +243,27 @@ func TestBufferFull(t *testing.T) {
 			var err error
 			queued := 0
 			for range 1000 {
-				if err = c.QueueMessage(Binary, msg); err != nil {
+				if err = c.QueuePrepared(pm); err != nil {
 					break
 				}
+				c.flushSoon()
 				queued++
 			}
 			if d := time.Since(start); d > 2*time.Second {
 				t.Fatalf("queueing to a peer that does not read took %v", d)
 			}
 			if !errors.Is(err, ErrBufferFull) {
-				t.Fatalf("after %d messages QueueMessage = %v, want ErrBufferFull", queued, err)
+				t.Fatalf("after %d messages QueuePrepared = %v, want ErrBufferFull", queued, err)
 			}
-			if n := c.BufferedAmount(); n < limit || n > limit+len(msg)+frame.MaxHeaderSize {
+			if n := c.BufferedAmount(); n < limit || n > limit+len(pm.data)+frame.MaxHeaderSize {
 				t.Fatalf("BufferedAmount() = %d with a bound of %d", n, limit)
 			}
 			// The peer now reads: what was queued arrives, in order.
-			got := 0
-			for got < queued {
+			for got := 0; got < queued; got++ {
 				f := p.mustRead()
-				if f.h.Opcode != frame.OpBinary || len(f.payload) != len(msg) {
+				if f.h.Opcode != frame.OpBinary || len(f.payload) != len(pm.data) {
 					t.Fatalf("frame %d: %v, %d bytes", got, f.h.Opcode, len(f.payload))
 				}
-				got++
 			}
 			if policy == FailWhenFull {
 				if code := p.expectClose(); code != frame.CloseTryAgainLater {
@@ -294,6 +295,38 @@ func TestBufferFull(t *testing.T) {
 			}
 		})
 	}
+}
+
+// QueueMessage, a connection's own writer's call, is slowed down by a peer
+// that does not read instead of failing: once MaxBuffered bytes wait it
+// writes them out itself, within WriteTimeout, and memory stays bounded.
+func TestQueueMessageBackpressure(t *testing.T) {
+	const limit = 64 << 10
+	c, p := newServerUnderTest(t, &Options{MaxBuffered: limit, WriteTimeout: 100 * time.Millisecond})
+	msg := make([]byte, 8<<10)
+	var err error
+	peak := 0
+	for range 1000 {
+		if err = c.QueueMessage(Binary, msg); err != nil {
+			break
+		}
+		peak = max(peak, c.BufferedAmount())
+	}
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("QueueMessage to a peer that never reads = %v, want the write timeout", err)
+	}
+	if peak > limit+len(msg)+frame.MaxHeaderSize {
+		t.Fatalf("%d bytes waited with a bound of %d", peak, limit)
+	}
+	// With a peer that reads, the same loop goes through.
+	c2, p2 := newServerUnderTest(t, &Options{MaxBuffered: limit})
+	go io.Copy(io.Discard, p2.nc)
+	for i := range 1000 {
+		if err := c2.QueueMessage(Binary, msg); err != nil {
+			t.Fatalf("message %d to a peer that reads: %v", i, err)
+		}
+	}
+	_ = p
 }
 
 // Messages queued while a NextWriter message is open are held and follow

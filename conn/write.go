@@ -29,14 +29,18 @@ import (
 //     size, before the reader waits, on Flush or before any direct write:
 //     written without waiting by whoever is at hand (flushSoon), and by a
 //     background flusher, while one is needed, for what the socket does
-//     not take at once.
+//     not take at once. When MaxBuffered bytes wait, QueueMessage writes
+//     them out itself first, waiting (a connection's own writer is slowed
+//     down by its peer); QueuePrepared, for fan-out, never waits and
+//     applies WhenFull instead.
 
 var errBadType = errors.New("conn: message type must be Text or Binary, with or without Uncompressed")
 
-// ErrBufferFull is returned by a queued write when the outgoing buffer
-// holds MaxBuffered bytes or more (see [Options.MaxBuffered]). With
-// [FailWhenFull] the connection has failed and ErrBufferFull is its error;
-// with [DropWhenFull] only the message was dropped.
+// ErrBufferFull is returned by [Conn.QueuePrepared] (and reported by
+// [Group.Broadcast]) when the outgoing buffer holds MaxBuffered bytes or
+// more (see [Options.MaxBuffered]). With [FailWhenFull] the connection has
+// failed and ErrBufferFull is its error; with [DropWhenFull] only the
+// message was dropped.
 var ErrBufferFull = errors.New("conn: outgoing buffer full")
 
 // WriteMessage sends one data message. The payload of a Text message must be
@@ -99,17 +103,35 @@ func (c *Conn) deflateMessage(p []byte, compress bool) ([]byte, byte, *[]byte) {
 // stops reading. A message larger than the write buffer goes out at once,
 // after the queue, straight from p as far as the socket takes it. What the
 // socket does not take stays in the outgoing buffer, which a background
-// flusher writes out as the peer reads; once it holds [Options.MaxBuffered]
-// bytes, a queued message is refused as [Options.WhenFull] says, with
-// [ErrBufferFull]. QueueMessage copies p (or compresses it) before it
+// flusher writes out as the peer reads.
+//
+// QueueMessage is for a connection's own writer, such as its read loop: a
+// peer that does not keep up slows it down. Once [Options.MaxBuffered]
+// bytes wait, QueueMessage first writes them out itself, waiting for the
+// socket within WriteTimeout as a direct write does. (To send to many
+// connections without waiting for any, use [Conn.QueuePrepared] or
+// [Group.Broadcast].) QueueMessage copies p (or compresses it) before it
 // returns and does not fragment.
-func (c *Conn) QueueMessage(typ MessageType, p []byte) error {
+func (c *Conn) QueueMessage(typ MessageType, p []byte) error { return c.queueMessage(typ, p, true) }
+
+// queueMessage is QueueMessage; without wait, it is QueuePrepared's
+// fallback for connections that encode a message themselves, and applies
+// WhenFull instead of waiting.
+func (c *Conn) queueMessage(typ MessageType, p []byte, wait bool) error {
 	op, compress, err := typ.split()
 	if err != nil {
 		return err
 	}
-	if err := c.admit(); err != nil {
+	if !wait {
+		if err := c.admit(); err != nil {
+			return err
+		}
+	} else if err := c.writable(); err != nil {
 		return err
+	} else if c.full() {
+		if err := c.Flush(context.Background()); err != nil {
+			return err
+		}
 	}
 	if !c.msgMu.TryLock() {
 		c.outMu.Lock()
@@ -158,13 +180,19 @@ func (c *Conn) queueLocked(op frame.Opcode, compress bool, p []byte) error {
 	return nil
 }
 
-// admit checks that a queued message may join the outgoing buffer, and
-// applies the full policy if not.
+// full reports whether MaxBuffered bytes or more wait.
+func (c *Conn) full() bool {
+	m := c.opts.maxBuffered
+	return m >= 0 && c.outN.Load() >= m
+}
+
+// admit checks that a queued message that must not wait may join the
+// outgoing buffer, and applies the full policy if not.
 func (c *Conn) admit() error {
 	if err := c.writable(); err != nil {
 		return err
 	}
-	if m := c.opts.maxBuffered; m >= 0 && c.outN.Load() >= m {
+	if c.full() {
 		if c.opts.whenFull == FailWhenFull {
 			c.failFull()
 		}
