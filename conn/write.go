@@ -208,29 +208,28 @@ func (c *Conn) admit() error {
 func (c *Conn) unlockMsg() {
 	for {
 		c.outMu.Lock()
-		if len(c.out.held) == 0 {
+		held := c.out.held
+		if len(held) == 0 {
 			c.msgMu.Unlock()
 			c.outMu.Unlock()
 			return
 		}
-		m := c.out.held[0]
-		c.out.held[0] = heldMsg{}
-		c.out.held = c.out.held[1:]
+		c.out.held = nil // messages held from now on follow these
 		c.outMu.Unlock()
-		c.outN.Add(-int64(m.n))
-		if c.writable() != nil {
+		for _, m := range held {
+			c.outN.Add(-int64(m.n))
+			switch {
+			case c.writable() != nil:
+			case m.pm != nil:
+				c.queuePreparedLocked(m.pm.frameFor(c))
+			default:
+				op, compress, _ := m.typ.split()
+				c.queueLocked(op, compress, (*m.data)[:m.n])
+			}
 			if m.data != nil {
 				putBuf(m.data)
 			}
-			continue
 		}
-		if m.pm != nil {
-			c.queuePreparedLocked(m.pm.frameFor(c))
-			continue
-		}
-		op, compress, _ := m.typ.split()
-		c.queueLocked(op, compress, (*m.data)[:m.n])
-		putBuf(m.data)
 	}
 }
 
