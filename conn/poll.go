@@ -10,7 +10,10 @@ type PollHandler struct {
 	// OnMessage is called for each data message, one at a time per
 	// connection. p is valid only until OnMessage returns. A handler that
 	// answers with QueueMessage has its replies sent in one write before
-	// the connection goes idle again.
+	// the connection goes idle again. QueueMessage waits, holding the
+	// service's goroutine, only once the connection's outgoing buffer is
+	// full (see [Options.MaxBuffered]); set WriteTimeout to bound that, or
+	// answer with QueuePrepared, which never waits.
 	OnMessage func(c *Conn, typ MessageType, p []byte)
 
 	// OnClose, if set, is called once when the connection has ended, with

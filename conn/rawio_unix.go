@@ -98,6 +98,7 @@ func (c *Conn) readRaw(need int) (int, error) {
 // readRawInto reads once from the socket into p.
 func (c *Conn) readRawInto(p []byte) (int, error) {
 	c.raw.into = p
+	c.raw.nonblock = c.pollRead
 	n, err := c.rawRead()
 	c.raw.into = nil
 	return n, err
