@@ -33,13 +33,7 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) error {
 	c.pings[key] = append(c.pings[key], ch)
 	c.pingMu.Unlock()
 
-	err := c.lock(ctx, &c.writeMu)
-	if err == nil {
-		err = c.guardWrite(ctx, c.opts.writeTimeout, func() error {
-			return c.emitLocked(c.header(true, frame.OpPing, len(payload)), payload)
-		})
-		c.writeMu.Unlock()
-	}
+	err := c.writeFrame(ctx, true, frame.OpPing, 0, payload)
 	if err == nil {
 		select {
 		case <-ch:
@@ -110,12 +104,7 @@ func (c *Conn) keepaliveTick() {
 	go func() {
 		var p [8]byte
 		binary.BigEndian.PutUint64(p[:], uint64(time.Now().UnixNano()))
-		if c.lockTimeout(&c.writeMu, c.opts.closeTimeout) == nil {
-			c.guardWrite(context.Background(), c.opts.closeTimeout, func() error {
-				return c.emitLocked(c.header(true, frame.OpPing, len(p)), p[:])
-			})
-			c.writeMu.Unlock()
-		}
+		c.writeControl(frame.OpPing, p[:])
 	}()
 }
 
@@ -126,10 +115,6 @@ var errKeepalive = &frame.ProtocolError{Code: frame.CloseInternalError, Reason: 
 // ping: a close frame with 1011, then TCP at once, since the peer is
 // presumably gone.
 func (c *Conn) failKeepalive() {
-	c.setErr(errKeepalive)
-	if !c.closeSent.Swap(true) {
-		var buf [frame.MaxControlPayload]byte
-		c.writeControl(frame.OpClose, frame.AppendClose(buf[:0], frame.CloseInternalError, "keepalive timeout"))
-	}
+	c.sendClose(frame.CloseInternalError, "keepalive timeout", errKeepalive, true)
 	c.closeTCP()
 }
