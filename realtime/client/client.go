@@ -143,6 +143,9 @@ type outPacket struct {
 	hasAck bool
 	name   string // for the outgoing listeners
 	args   []any
+	// notified: the outgoing listeners saw the packet, as it was handed
+	// to a connection (not again when it is sent from the buffer)
+	notified bool
 }
 
 type ackWait struct {

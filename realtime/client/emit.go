@@ -146,10 +146,19 @@ func encode(p *socketio.Packet) []wireMsg {
 
 // send hands a packet to the current connection, or buffers it.
 func (c *Client) send(p outPacket) error {
+	// The outgoing listeners see a packet before it is written, as in the
+	// official client, and outside sendMu, so that they may emit.
+	c.mu.Lock()
+	online := c.eng != nil
+	c.mu.Unlock()
+	if online {
+		c.notifyOut(&p)
+		p.notified = true
+	}
 	c.sendMu.Lock()
 	sent, err := c.sendLocked(&p)
 	c.sendMu.Unlock()
-	if sent {
+	if sent && !p.notified {
 		c.notifyOut(&p)
 	}
 	return err

@@ -182,6 +182,9 @@ func (c *Client) notifyOut(ps ...*outPacket) {
 		return
 	}
 	for _, p := range ps {
+		if p.notified {
+			continue
+		}
 		for _, l := range ls {
 			if !l.removed.Load() {
 				l.fn(p.name, p.args)
