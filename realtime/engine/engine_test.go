@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/wirelevel/ws/conn"
+	"github.com/wirelevel/ws/frame"
 	"github.com/wirelevel/ws/realtime/engineio"
 )
 
@@ -44,6 +45,14 @@ type raw struct {
 
 func newRaw(t *testing.T, opts *Options) (*raw, *Server) {
 	t.Helper()
+	if opts == nil {
+		opts = &Options{}
+	}
+	if opts.WebSocket.CloseTimeout == 0 {
+		// Raw test clients rarely answer a close frame: do not wait 5 s
+		// for it when the test ends.
+		opts.WebSocket.CloseTimeout = 200 * time.Millisecond
+	}
 	srv := NewServer(opts)
 	base := serve(t, srv)
 	t.Cleanup(func() { srv.Close() })
@@ -195,7 +204,7 @@ func TestRefusals(t *testing.T) {
 // TestStandalone uses the engine on its own: text and binary messages both
 // ways over polling and WebSocket, and close listeners.
 func TestStandalone(t *testing.T) {
-	srv := NewServer(nil)
+	srv := NewServer(&Options{WebSocket: conn.AcceptOptions{Options: conn.Options{CloseTimeout: 200 * time.Millisecond}}})
 	closed := make(chan Reason, 4)
 	srv.OnConnection(func(s *Session) {
 		s.OnMessage(func(m Message) {
@@ -494,7 +503,8 @@ func dialResponse(ctx context.Context, wsURL string, extra ...string) (net.Conn,
 	}
 	fmt.Fprintf(nc, "GET /%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n%s\r\n", path, host, more)
 	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-	resp, err := http.ReadResponse(bufioReader(nc), nil)
+	br := bufio.NewReader(nc)
+	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		nc.Close()
 		return nil, nil, err
@@ -503,8 +513,16 @@ func dialResponse(ctx context.Context, wsURL string, extra ...string) (net.Conn,
 		nc.Close()
 		return nil, nil, fmt.Errorf("status %d", resp.StatusCode)
 	}
-	return nc, resp.Header, nil
+	return bufConn{nc, br}, resp.Header, nil
 }
+
+// bufConn reads what its bufio.Reader holds first.
+type bufConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c bufConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // TestHeaderEvents: the initial-headers listeners see handshakes only, the
 // headers listeners every polling response and 101, and what they set is
@@ -665,8 +683,6 @@ func TestNoGoroutineLeak(t *testing.T) {
 	}
 }
 
-func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
-
 // TestHTTPCompression: polling bodies from 1 KiB are compressed with gzip
 // or deflate when the request accepts it (Node's httpCompression), unless
 // every message in them was written with NoCompress.
@@ -763,5 +779,49 @@ func TestBinaryPollingBody(t *testing.T) {
 	}
 	if s, _ := rc.poll(sid); s != 400 {
 		t.Errorf("GET after = %d, want 400", s)
+	}
+}
+
+// TestNoCompress: on a WebSocket that negotiated permessage-deflate,
+// messages written with NoCompress go out with RSV1 clear, the others
+// compressed (Socket.IO's compress(false)).
+func TestNoCompress(t *testing.T) {
+	rc, srv := newRaw(t, &Options{WebSocket: conn.AcceptOptions{Compression: &conn.CompressionOptions{}}})
+	ctx := ctxT(t, 10*time.Second)
+	nc, hdr, err := dialResponse(ctx, rc.wsURL("EIO=4&transport=websocket"), "Sec-WebSocket-Extensions: permessage-deflate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if !strings.Contains(hdr.Get("Sec-WebSocket-Extensions"), "permessage-deflate") {
+		t.Fatalf("no compression negotiated: %v", hdr)
+	}
+	br := bufio.NewReader(nc)
+	readFrame := func() frame.Header {
+		var buf [frame.MaxHeaderSize]byte
+		h, err := frame.ReadHeader(br, &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.CopyN(io.Discard, br, h.Length)
+		return h
+	}
+	readFrame() // the open packet
+	waitFor(t, "session", func() bool { return srv.SessionCount() == 1 })
+	var s *Session
+	srv.mu.Lock()
+	for _, ss := range srv.sessions {
+		s = ss
+	}
+	srv.mu.Unlock()
+	big := []byte(strings.Repeat("zzzz", 1000))
+	s.Write(WriteOptions{}, EncodeText(big))
+	s.Write(WriteOptions{NoCompress: true}, EncodeText(big))
+	compressed, plain := readFrame(), readFrame()
+	if compressed.Rsv&4 == 0 || compressed.Length >= int64(len(big)) {
+		t.Errorf("default message: RSV %03b, %d bytes; want compressed", compressed.Rsv, compressed.Length)
+	}
+	if plain.Rsv != 0 || plain.Length != int64(len(big))+1 {
+		t.Errorf("NoCompress message: RSV %03b, %d bytes; want plain", plain.Rsv, plain.Length)
 	}
 }

@@ -130,6 +130,9 @@ func (ss *Session) writeLoop(c *conn.Conn) {
 			if m.binary {
 				typ = conn.Binary
 			}
+			if m.noCompress {
+				typ |= conn.Uncompressed
+			}
 			if err := c.QueueMessage(typ, m.data); err != nil {
 				ss.close(ReasonTransportError, err, false)
 				break
