@@ -216,6 +216,14 @@ func serve(c *Conn, h PollHandler, poll bool, class *int) (ended bool) {
 	}
 }
 
+// hasBufferedInput reports whether the Conn holds bytes read from its
+// socket and not yet parsed.
+func (c *Conn) hasBufferedInput() bool {
+	c.readMu.lock()
+	defer c.readMu.unlock()
+	return c.rr < c.rw
+}
+
 // serveBlocking is the Poller's fallback for a connection it cannot watch
 // itself (not a plain TCP or Unix socket, or no epoll): a goroutine that
 // reads until the connection ends, with buffers from the same pool.

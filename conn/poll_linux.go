@@ -93,10 +93,28 @@ func (p *Poller) Add(c *Conn, h PollHandler) error {
 		return nil
 	}
 	e := &pollEntry{c: c, fd: fd, h: h}
+	if c.hasBufferedInput() {
+		// Bytes that earlier reads took from the socket are in the Conn,
+		// where epoll cannot see them: serve them first, then watch the
+		// socket (adding a readable socket reports it at once).
+		go func() {
+			if !serve(c, h, true, &e.class) {
+				p.register(e)
+			}
+		}()
+		return nil
+	}
+	p.register(e)
+	return nil
+}
+
+// register watches an entry's socket.
+func (p *Poller) register(e *pollEntry) {
+	fd := e.fd
 	p.mu.Lock()
 	p.byFD[fd] = e
 	p.mu.Unlock()
-	c.afterClose(func() {
+	e.c.afterClose(func() {
 		p.mu.Lock()
 		if p.byFD[fd] == e {
 			delete(p.byFD, fd)
@@ -108,10 +126,8 @@ func (p *Poller) Add(c *Conn, h PollHandler) error {
 		p.mu.Lock()
 		delete(p.byFD, fd)
 		p.mu.Unlock()
-		go serveBlocking(c, h)
-		return nil
+		go serveBlocking(e.c, e.h)
 	}
-	return nil
 }
 
 // Close stops the Poller and closes every connection it still serves,
