@@ -69,6 +69,9 @@ type Options struct {
 	// WebSocket configures the WebSocket transport (origin policy,
 	// compression, connection options).
 	WebSocket conn.AcceptOptions
+	// Poller, if set, serves the sessions' WebSockets: an idle session
+	// then holds no goroutine. See [engine.Options].
+	Poller *conn.Poller
 	// HTTPCompressionThreshold: polling bodies from this size on are
 	// compressed when the request accepts gzip or deflate, as Node's
 	// httpCompression. 0 means 1024; negative turns it off.
@@ -188,6 +191,7 @@ func NewServer(opts *Options) *Server {
 		CORS:             o.CORS,
 		Cookie:           o.Cookie,
 		WebSocket:        o.WebSocket,
+		Poller:           o.Poller,
 
 		HTTPCompressionThreshold: o.HTTPCompressionThreshold,
 	})
