@@ -27,3 +27,15 @@ func (a *MemoryAdapter) BroadcastWithOffset(p *socketio.Packet, opts BroadcastOp
 	}
 	a.deliver(p, &opts, nil)
 }
+
+// Recovery returns the server's connection state recovery options, with
+// their defaults, or nil when recovery is off: cluster adapters that keep
+// sessions read MaxDisconnectionDuration there. The result is a copy.
+func (a *MemoryAdapter) Recovery() *RecoveryOptions {
+	r := a.ns.srv.opts.ConnectionStateRecovery
+	if r == nil {
+		return nil
+	}
+	c := *r
+	return &c
+}

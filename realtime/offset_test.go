@@ -62,6 +62,9 @@ func TestBroadcastWithOffset(t *testing.T) {
 				t.Fatal(err)
 			}
 			a := srv.Of("/").Adapter().(*realtime.MemoryAdapter)
+			if r := a.Recovery(); (r != nil) != tc.recovery || r != nil && r.MaxDisconnectionDuration != realtime.DefaultMaxDisconnectionDuration {
+				t.Errorf("Recovery() = %+v with recovery %v", r, tc.recovery)
+			}
 			a.BroadcastWithOffset(&socketio.Packet{Type: socketio.Event, Namespace: "/", Data: data},
 				realtime.BroadcastOptions{Rooms: []string{s.ID()}, Flags: realtime.BroadcastFlags{Volatile: tc.volatile}}, tc.offset)
 			wait := 5 * time.Second
