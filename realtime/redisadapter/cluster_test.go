@@ -41,9 +41,12 @@ var clusterModes = []struct {
 	{"streams sharded pub/sub", Options{Streams: &StreamsOptions{UseShardedPubSub: true, StreamCount: 3}}},
 }
 
-// forModes runs test in every mode of clusterModes.
-func forModes(t *testing.T, test func(t *testing.T, opts *Options)) {
+// forModes runs test in every mode of clusterModes, or in those named.
+func forModes(t *testing.T, test func(t *testing.T, opts *Options), only ...string) {
 	for _, m := range clusterModes {
+		if len(only) > 0 && !slices.Contains(only, m.name) {
+			continue
+		}
 		t.Run(m.name, func(t *testing.T) {
 			o := m.opts
 			test(t, &o)
@@ -261,7 +264,11 @@ func testFetchSockets(t *testing.T, opts *Options) {
 	}
 }
 
-func TestBroadcastWithAck(t *testing.T) { forModes(t, testBroadcastWithAck) }
+// TestBroadcastWithAck runs in the modes whose requests differ (the subscription
+// modes do not change them).
+func TestBroadcastWithAck(t *testing.T) {
+	forModes(t, testBroadcastWithAck, "classic", "sharded", "streams", "streams sharded pub/sub")
+}
 
 func testBroadcastWithAck(t *testing.T, opts *Options) {
 	c := startCluster2(t, opts)
@@ -308,7 +315,11 @@ func testBroadcastWithAck(t *testing.T, opts *Options) {
 	}
 }
 
-func TestServerSideEmit(t *testing.T) { forModes(t, testServerSideEmit) }
+// TestServerSideEmit runs in the modes whose requests differ (the subscription
+// modes do not change them).
+func TestServerSideEmit(t *testing.T) {
+	forModes(t, testServerSideEmit, "classic", "sharded", "streams", "streams sharded pub/sub")
+}
 
 func testServerSideEmit(t *testing.T, opts *Options) {
 	c := startCluster2(t, opts)
@@ -344,7 +355,11 @@ func testServerSideEmit(t *testing.T, opts *Options) {
 	}
 }
 
-func TestRequestsTimeout(t *testing.T) { forModes(t, testRequestsTimeout) }
+// TestRequestsTimeout runs in the modes whose requests differ (the subscription
+// modes do not change them).
+func TestRequestsTimeout(t *testing.T) {
+	forModes(t, testRequestsTimeout, "classic", "sharded", "streams")
+}
 
 func testRequestsTimeout(t *testing.T, opts *Options) {
 	rs := redistest.Start(t)
