@@ -31,7 +31,8 @@ const (
 	nodeEnv        = "REDISADAPTER_TEST_NODE"
 	nodeNameEnv    = "REDISADAPTER_TEST_NODE_NAME"
 	nodeTimeoutEnv = "REDISADAPTER_TEST_NODE_TIMEOUT_MS"
-	nodeModeEnv    = "REDISADAPTER_TEST_NODE_MODE" // as redis-cluster-node.js's MODE
+	nodeModeEnv    = "REDISADAPTER_TEST_NODE_MODE"    // as redis-cluster-node.js's MODE
+	nodeForwardEnv = "REDISADAPTER_TEST_NODE_FORWARD" // "1": forward the requests of other nodes' sessions
 )
 
 // modeOptions returns the options of a node of a mode, as
@@ -164,6 +165,22 @@ func runNode(addr, name string) int {
 	}
 	cl := New(rdb, &o)
 	ro.NewAdapter = cl.NewAdapter
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		out(map[string]any{"error": err.Error()})
+		return 1
+	}
+	var fw *Forwarder
+	if os.Getenv(nodeForwardEnv) == "1" {
+		fw, err = NewForwarder(rdb, &ForwardOptions{Address: "http://" + ln.Addr().String(), OnError: func(err error) {
+			out(map[string]any{"log": name + ": " + err.Error()})
+		}})
+		if err != nil {
+			out(map[string]any{"error": err.Error()})
+			return 1
+		}
+		ro.GenerateID = fw.GenerateID
+	}
 	srv := realtime.NewServer(&ro)
 	for _, nsp := range []string{"/", "/chat"} {
 		ns := srv.Of(nsp)
@@ -205,12 +222,10 @@ func runNode(addr, name string) int {
 			}
 		})
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		out(map[string]any{"error": err.Error()})
-		return 1
-	}
 	hs := &http.Server{Handler: srv}
+	if fw != nil {
+		hs.Handler = fw.Wrap(srv)
+	}
 	go hs.Serve(ln)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	err = cl.Ready(ctx)
@@ -230,6 +245,14 @@ func runNode(addr, name string) int {
 			continue
 		}
 		go func() {
+			if c.Op == "stats" {
+				st := map[string]any{"sessions": srv.SessionCount()}
+				if fw != nil {
+					st["forwarded"], st["failed"] = fw.Stats().Forwarded, fw.Stats().Failed
+				}
+				out(map[string]any{"id": c.ID, "result": st})
+				return
+			}
 			res, err := nodeOp(srv, cl, &c)
 			if err == nil {
 				// What the command published is on Redis before the
@@ -247,6 +270,9 @@ func runNode(addr, name string) int {
 	}
 	hs.Close()
 	srv.Close()
+	if fw != nil {
+		fw.Close()
+	}
 	cl.Close()
 	return 0
 }
