@@ -2,6 +2,7 @@ package redisadapter
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -331,3 +332,5 @@ func (p *switchProxy) switchTo(target string) {
 	p.target = target
 	p.mu.Unlock()
 }
+
+func base64Std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

@@ -73,10 +73,7 @@ func (r *streamReader) run() {
 				err = nil // BLOCK ran out
 			}
 			if err == nil {
-				if lost {
-					lost = false
-					r.c.reconnects.Add(1)
-				}
+				lost = false
 				backoff = minBackoff
 				for _, st := range res {
 					for _, m := range st.Messages {
