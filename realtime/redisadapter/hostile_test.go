@@ -281,7 +281,9 @@ func testHostileClusterMessages(t *testing.T, opts *Options) {
 		for _, channel := range []string{ch.Broadcast(), ch.Room("r1"), ch.Room(a.UID())} {
 			paths = append(paths, path{channel, channel,
 				func(p, _ string) error { return rdb.SPublish(ctx, channel, p).Err() },
-				func(tag string) error { return rdb.SPublish(ctx, ch.Broadcast(), wire.AppendMessage(nil, sync(tag))).Err() }})
+				func(tag string) error {
+					return rdb.SPublish(ctx, ch.Broadcast(), wire.AppendMessage(nil, sync(tag))).Err()
+				}})
 		}
 		// Responses go to a node's own channel: sync there is a response
 		// to no one, so use the main channel, after a PING round trip.
