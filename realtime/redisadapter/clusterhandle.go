@@ -131,9 +131,15 @@ func (a *ClusterAdapter) onMessage(channel string, m *wire.Message, offset strin
 		if m.RequestID != "" {
 			requester, id := m.UID, m.RequestID
 			ack = func(args json.RawMessage) {
-				reply, err := wire.AppendMsgpack(nil, firstElement(args), nil, a.c.lim)
-				if firstElement(args) == nil || err != nil {
-					reply = nil
+				// Only the first argument crosses nodes; none leaves the
+				// packet out, as Node writes an undefined one.
+				var reply []byte
+				if first := firstElement(args); first != nil {
+					var err error
+					if reply, err = wire.AppendMsgpack(nil, first, nil, a.c.lim); err != nil {
+						a.c.report(fmt.Errorf("redisadapter: a server-side acknowledgement sent on without its argument: %w", err))
+						reply = nil
+					}
 				}
 				a.respond(requester, &wire.Message{Type: wire.MsgServerSideEmitResponse, RequestID: id, Reply: reply})
 			}
