@@ -60,6 +60,10 @@ type Options struct {
 	// AllowRequest, if set, vets every handshake request; an error refuses
 	// it with 403 and the error's text.
 	AllowRequest func(r *http.Request) error
+	// GenerateID, if set, makes the Engine.IO session ids (the sid of
+	// polling requests, not the socket ids); see [engine.Options]. A
+	// cluster can route requests by a node's tag in them.
+	GenerateID func(r *http.Request) (string, error)
 	// CORS answers preflight requests and adds CORS headers; its origins
 	// may also open WebSockets. See [engine.CORSOptions].
 	CORS *engine.CORSOptions
@@ -188,6 +192,7 @@ func NewServer(opts *Options) *Server {
 		DisableWebSocket: o.DisableWebSocket,
 		DisableUpgrades:  o.DisableUpgrades,
 		AllowRequest:     o.AllowRequest,
+		GenerateID:       o.GenerateID,
 		CORS:             o.CORS,
 		Cookie:           o.Cookie,
 		WebSocket:        o.WebSocket,
