@@ -230,12 +230,16 @@ func (c *Conn) unlockMsg() {
 				putBuf(m.data)
 			}
 		}
+		// Their writers have returned, perhaps into a Flush that found
+		// them still held: they must not wait for the next write.
+		c.flushSoon()
 	}
 }
 
 // Flush sends the messages in the outgoing buffer (see QueueMessage) and
 // returns once the socket has taken them, or ctx is done. Messages held
-// behind a message still being written (NextWriter) go out after it.
+// behind a message still being written (NextWriter) go out as soon as it
+// is done, without waiting for a further Flush.
 func (c *Conn) Flush(ctx context.Context) error {
 	if c.outN.Load() == 0 {
 		return nil
