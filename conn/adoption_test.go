@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/wirelevel/ws/deflate"
+	"github.com/wirelevel/ws/deflate/deflatetest"
 	"github.com/wirelevel/ws/frame"
 	"github.com/wirelevel/ws/handshake"
-	"github.com/wirelevel/ws/deflate/deflatetest"
 )
 
 func TestCloseCodeConstants(t *testing.T) {
