@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -33,8 +35,6 @@ import (
 //     them out itself first, waiting (a connection's own writer is slowed
 //     down by its peer); QueuePrepared, for fan-out, never waits and
 //     applies WhenFull instead.
-
-var errBadType = errors.New("conn: message type must be Text or Binary, with or without Uncompressed")
 
 // ErrBufferFull is returned by [Conn.QueuePrepared] (and reported by
 // [Group.Broadcast]) when the outgoing buffer holds MaxBuffered bytes or
