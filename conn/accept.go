@@ -170,7 +170,8 @@ func (o *AcceptOptions) handshakeTimeout() time.Duration {
 // Accept upgrades an HTTP/1.1 request to a WebSocket connection. It works
 // inside any http.Handler: it validates the request, answers a bad one
 // itself with the status the failure calls for (400, 403, 405, 426, 431,
-// 505) and returns the error, and otherwise takes over the connection
+// 505), or through [AcceptOptions.OnReject], and returns the error, and
+// otherwise takes over the connection
 // through http.ResponseController (so wrapped ResponseWriters work), writes
 // 101 Switching Protocols and returns the Conn. After Accept returns, with
 // or without an error, the handler must not use w.
