@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -33,8 +35,6 @@ import (
 //     them out itself first, waiting (a connection's own writer is slowed
 //     down by its peer); QueuePrepared, for fan-out, never waits and
 //     applies WhenFull instead.
-
-var errBadType = errors.New("conn: message type must be Text or Binary, with or without Uncompressed")
 
 // ErrBufferFull is returned by [Conn.QueuePrepared] (and reported by
 // [Group.Broadcast]) when the outgoing buffer holds MaxBuffered bytes or
@@ -84,7 +84,7 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 // payload to send, its RSV bits, and the pooled buffer holding it (nil if p
 // is returned as is). Called with msgMu held.
 func (c *Conn) deflateMessage(p []byte, compress bool) ([]byte, byte, *[]byte) {
-	if c.comp == nil || !compress || len(p) < c.threshold {
+	if len(p) < c.threshold || !c.compressing(compress) {
 		return p, 0, nil
 	}
 	// Stored blocks bound the size of incompressible input.
@@ -546,7 +546,7 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 	w.ctx, w.op, w.n = ctx, op, 0
 	w.buf = getBuf(c.opts.writeBufferSize)
 	w.rsv = 0
-	if w.compress = c.comp != nil && compress; w.compress {
+	if w.compress = c.compressing(compress); w.compress {
 		w.rsv = frame.RSV1
 	}
 	return w, nil
