@@ -92,11 +92,11 @@ func runEcho(ctx context.Context, sc *Scale, col column, path, ext string, op fr
 	if err != nil {
 		return nil, err
 	}
-	// Measure for sc.EchoDuration, longer if need be (up to 10 times) to
-	// see at least minEchoes messages, as large ones on a busy machine
-	// may need.
+	// Measure for sc.EchoDuration, longer if need be (up to 10 times, and
+	// at least 5 s) to see at least minEchoes messages, as large ones on a
+	// busy machine may need.
 	time.Sleep(sc.EchoDuration)
-	for limit := t0.Add(10 * sc.EchoDuration); ld.Received()-n0 < minEchoes && time.Now().Before(limit); {
+	for limit := t0.Add(max(10*sc.EchoDuration, 5*time.Second)); ld.Received()-n0 < minEchoes && time.Now().Before(limit); {
 		time.Sleep(sc.EchoDuration / 10)
 	}
 	n1, t1 := ld.Received(), time.Now()
