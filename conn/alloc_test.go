@@ -1,9 +1,11 @@
 package conn
 
 import (
+	"context"
 	"io"
 	"net"
 	"testing"
+	"time"
 )
 
 // tcpPair returns a server and a client Conn over a loopback TCP connection.
@@ -105,6 +107,50 @@ func TestZeroAllocsPerMessage(t *testing.T) {
 			if allocs := testing.AllocsPerRun(50, tc.run); allocs != 0 {
 				t.Errorf("%s, %d bytes: %v allocs per message, want 0", tc.name, n, allocs)
 			}
+		}
+	}
+}
+
+// Reads and writes under a cancellable context, as a handler's r.Context()
+// is, allocate nothing in steady state either: the context's registration
+// is kept from one call to the next.
+func TestZeroAllocsWithContext(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts are checked in the full run")
+	}
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector; .ci/run checks allocations without -race")
+	}
+	srv, cli := tcpPair(t, nil, nil)
+	cancelCtx, cancel := context.WithCancel(bg)
+	defer cancel()
+	timeoutCtx, cancel2 := context.WithTimeout(bg, time.Hour)
+	defer cancel2()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+	}{{"WithCancel", cancelCtx}, {"WithTimeout", timeoutCtx}} {
+		msg := pattern(128)
+		buf := make([]byte, 0, 128)
+		sbuf := make([]byte, 0, 128)
+		run := func() {
+			if err := cli.WriteMessage(tc.ctx, Text, msg); err != nil {
+				t.Fatal(err)
+			}
+			typ, got, err := srv.ReadMessage(tc.ctx, sbuf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := srv.WriteMessage(tc.ctx, typ, got); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := cli.ReadMessage(tc.ctx, buf); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run()
+		if allocs := testing.AllocsPerRun(50, run); allocs != 0 {
+			t.Errorf("%s: %v allocs per round trip, want 0", tc.name, allocs)
 		}
 	}
 }

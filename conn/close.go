@@ -144,10 +144,17 @@ wait:
 }
 
 // CloseNow closes the TCP connection at once, without a closing handshake.
-// Blocked reads and writes return; later calls return [ErrClosed].
+// It first writes what the socket takes without waiting of the messages in
+// the outgoing buffer (queued or corked, see [Conn.WriteMessage]), if no
+// other write is in progress. Blocked reads and writes return; later calls
+// return [ErrClosed].
 func (c *Conn) CloseNow() error {
 	c.setErr(ErrClosed)
 	c.advance(csCloseSent)
+	if c.outN.Load() > 0 && c.canTry() && c.writeMu.TryLock() {
+		c.sendLocked(false, nil, nil)
+		c.writeMu.Unlock()
+	}
 	c.closeTCP()
 	return nil
 }
@@ -366,6 +373,8 @@ func (c *Conn) endTCP(linger bool) {
 			c.nc.Close()
 		}
 		c.advance(csTCPClosed)
+		c.rwatch.release()
+		c.wwatch.release()
 		if c.keepalive != nil {
 			c.keepalive.Stop()
 		}
