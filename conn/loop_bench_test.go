@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/wirelevel/ws/frame"
 )
@@ -48,7 +51,10 @@ func BenchmarkEchoLoop(b *testing.B) {
 			}
 		}},
 	}
-	for _, loop := range loops {
+	for _, loop := range append(loops, struct {
+		name  string
+		serve func(c *Conn, ctx context.Context)
+	}{"poll", nil}) {
 		for _, n := range []int{16, 128, 1 << 10, 1 << 20} {
 			for _, typ := range []MessageType{Text, Binary} {
 				b.Run(fmt.Sprintf("loop=%s/size=%s/type=%s", loop.name, benchName(n), typ), func(b *testing.B) {
@@ -59,14 +65,21 @@ func BenchmarkEchoLoop(b *testing.B) {
 	}
 }
 
-func benchEchoLoop(b *testing.B, serve func(*Conn, context.Context), typ MessageType, n int) {
+// echoServer serves one connection on a loopback listener with serve, or
+// with a Poller whose OnMessage answers with QueueMessage if serve is nil,
+// and returns the client's end.
+func echoServer(b *testing.B, serve func(*Conn, context.Context)) net.Conn {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	var p *Poller
+	if serve == nil {
+		if p, err = NewPoller(); err != nil {
+			b.Fatal(err)
+		}
+	}
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -75,6 +88,10 @@ func benchEchoLoop(b *testing.B, serve func(*Conn, context.Context), typ Message
 			return
 		}
 		c := Server(nc, nil, &Options{ReadLimit: -1})
+		if p != nil {
+			p.Add(c, PollHandler{OnMessage: func(c *Conn, typ MessageType, msg []byte) { c.QueueMessage(typ, msg) }})
+			return
+		}
 		defer c.CloseNow()
 		serve(c, ctx)
 	}()
@@ -82,7 +99,20 @@ func benchEchoLoop(b *testing.B, serve func(*Conn, context.Context), typ Message
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer func() { cc.Close(); <-served }()
+	b.Cleanup(func() {
+		cc.Close()
+		<-served
+		cancel()
+		ln.Close()
+		if p != nil {
+			p.Close()
+		}
+	})
+	return cc
+}
+
+func benchEchoLoop(b *testing.B, serve func(*Conn, context.Context), typ MessageType, n int) {
+	cc := echoServer(b, serve)
 	fr := frame.AppendFrame(nil, frame.Header{Fin: true, Opcode: frame.Opcode(typ), Masked: true, Mask: [4]byte{0x37, 0xfa, 0x21, 0x3d}}, pattern(n))
 	window := min(64, max(1, (4<<20)/len(fr)))
 	batch := bytes.Repeat(fr, window)
@@ -125,5 +155,53 @@ func benchEchoLoop(b *testing.B, serve func(*Conn, context.Context), typ Message
 	}
 	if err := <-done; err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkLoopRoundTrip measures one message in flight between a raw
+// client and the plain loop (a goroutine per connection) or a Poller, and
+// reports the median and 99th percentile round trip.
+func BenchmarkLoopRoundTrip(b *testing.B) {
+	plain := func(c *Conn, ctx context.Context) {
+		var buf []byte
+		for {
+			typ, msg, err := c.ReadMessage(ctx, buf)
+			if err != nil {
+				return
+			}
+			if err := c.WriteMessage(ctx, typ, msg); err != nil {
+				return
+			}
+			buf = msg
+		}
+	}
+	for _, srv := range []struct {
+		name  string
+		serve func(*Conn, context.Context)
+	}{{"plain", plain}, {"poll", nil}} {
+		for _, n := range []int{16, 1 << 10} {
+			b.Run(fmt.Sprintf("server=%s/size=%s", srv.name, benchName(n)), func(b *testing.B) {
+				cc := echoServer(b, srv.serve)
+				fr := frame.AppendFrame(nil, frame.Header{Fin: true, Opcode: frame.OpText, Masked: true, Mask: [4]byte{0x37, 0xfa, 0x21, 0x3d}}, pattern(n))
+				echoLen := len(fr) - 4
+				buf := make([]byte, echoLen)
+				var d []time.Duration
+				b.SetBytes(int64(n))
+				b.ReportAllocs()
+				for b.Loop() {
+					start := time.Now()
+					if _, err := cc.Write(fr); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := io.ReadFull(cc, buf); err != nil {
+						b.Fatal(err)
+					}
+					d = append(d, time.Since(start))
+				}
+				slices.Sort(d)
+				b.ReportMetric(float64(d[len(d)/2]), "p50-ns")
+				b.ReportMetric(float64(d[min(len(d)-1, len(d)*99/100)]), "p99-ns")
+			})
+		}
 	}
 }

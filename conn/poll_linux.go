@@ -4,19 +4,32 @@ package conn
 
 import (
 	"errors"
+	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // Poller serves many connections without a goroutine for each idle one.
 // It watches their sockets with epoll; when data arrives for a
 // connection, a goroutine reads the messages that have arrived, hands each
-// to the connection's OnMessage, and ends once the socket is empty. An idle connection then costs only its Conn and socket
-// (no goroutine stack, no buffer), which matters for servers holding tens
-// of thousands of mostly idle connections. A message that has begun to
-// arrive costs no goroutine either: the service returns as soon as the
-// socket is empty, even in the middle of a frame, and the Conn keeps what
-// has arrived until the rest does (bound how long with keepalive).
+// to the connection's OnMessage, and ends once the socket is empty. An idle
+// connection then costs only its Conn and socket (no goroutine stack, no
+// buffer), which matters for servers holding tens of thousands of mostly
+// idle connections. A message that has begun to arrive costs no goroutine
+// either: the service returns as soon as the socket is empty, even in the
+// middle of a frame, and the Conn keeps what has arrived until the rest
+// does (bound how long with keepalive).
+//
+// The Poller's epoll instance is itself watched by the Go runtime's network
+// poller, so its event loop waits the way a goroutine reading a socket
+// does. The goroutine that receives an event serves that connection
+// itself, as promptly as a goroutine blocked on its socket would wake;
+// other connections with input get goroutines of their own. A handler that
+// waits (OnMessage may) holds up the connections whose input arrives
+// meanwhile for about a millisecond at most: then another goroutine takes
+// over the event loop.
 //
 // Connections that are not plain TCP or Unix sockets (TLS, HTTP/2 streams)
 // are served by a goroutine each instead. A Conn added to a Poller must not
@@ -24,13 +37,29 @@ import (
 // usual. Poller is available on Linux; elsewhere every connection gets a
 // goroutine.
 type Poller struct {
-	epfd         int
-	wakeR, wakeW int // a pipe that wakes the event loop for Close
+	epfd int
+	ep   *os.File        // a duplicate of epfd, registered with the runtime's poller; nil if that failed
+	rc   syscall.RawConn // ep's
+
+	// Without ep, the loop blocks in epoll_wait and Close wakes it with a
+	// pipe.
+	wakeR, wakeW int
 
 	mu     sync.Mutex
 	byFD   map[int]*pollEntry
 	closed bool
-	done   chan struct{}
+
+	// The event loop's goroutine serving a connection itself (waitLoop):
+	// guarded by inlineMu.
+	inlineMu   sync.Mutex
+	inline     bool          // it is serving
+	inlineSeq  uint64        // services it has started
+	handedSeq  uint64        // the service whose goroutine handed the loop over
+	wdParked   bool          // the watchdog sleeps until wdWake
+	wdWake     chan struct{} // capacity 1
+
+	done     chan struct{} // closed once the event loop has stopped
+	doneOnce sync.Once
 }
 
 type pollEntry struct {
@@ -40,35 +69,78 @@ type pollEntry struct {
 	// class is the size class of the buffer the next message starts in
 	// (see serve).
 	class int
+	// state makes sure one service at a time runs: idle, serving, or
+	// serving with more input announced meanwhile.
+	state atomic.Int32
 }
+
+const (
+	entryIdle int32 = iota
+	entryServing
+	entryAgain
+)
 
 // NewPoller starts a Poller and its event loop goroutine.
 func NewPoller() (*Poller, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
-		return nil, err
+		return nil, os.NewSyscallError("epoll_create1", err)
 	}
-	var pipe [2]int
-	if err := syscall.Pipe2(pipe[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
-		syscall.Close(epfd)
-		return nil, err
+	p := &Poller{epfd: epfd, wakeR: -1, wakeW: -1, byFD: make(map[int]*pollEntry), done: make(chan struct{}), wdWake: make(chan struct{}, 1)}
+	if err := p.registerWithRuntime(); err != nil {
+		// Wait in epoll_wait itself, woken by a pipe for Close.
+		var pipe [2]int
+		if err := syscall.Pipe2(pipe[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+			syscall.Close(epfd)
+			return nil, os.NewSyscallError("pipe2", err)
+		}
+		ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(pipe[0])}
+		if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, pipe[0], &ev); err != nil {
+			syscall.Close(epfd)
+			syscall.Close(pipe[0])
+			syscall.Close(pipe[1])
+			return nil, os.NewSyscallError("epoll_ctl", err)
+		}
+		p.wakeR, p.wakeW = pipe[0], pipe[1]
 	}
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(pipe[0])}
-	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, pipe[0], &ev); err != nil {
-		syscall.Close(epfd)
-		syscall.Close(pipe[0])
-		syscall.Close(pipe[1])
-		return nil, err
-	}
-	p := &Poller{epfd: epfd, wakeR: pipe[0], wakeW: pipe[1], byFD: make(map[int]*pollEntry), done: make(chan struct{})}
 	go p.loop()
 	return p, nil
 }
 
-// armEvents is the registration of a served socket: level-triggered and
-// one-shot, so that exactly one service runs per connection and a re-arm
-// reports data that arrived meanwhile.
-const armEvents = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
+// registerWithRuntime hands the epoll instance to the runtime's network
+// poller (an epoll instance is readable while it has events), through
+// os.NewFile on a non-blocking duplicate of its descriptor.
+func (p *Poller) registerWithRuntime() error {
+	dup, err := syscall.Dup(p.epfd)
+	if err != nil {
+		return err
+	}
+	syscall.CloseOnExec(dup)
+	if err := syscall.SetNonblock(dup, true); err != nil {
+		syscall.Close(dup)
+		return err
+	}
+	f := os.NewFile(uintptr(dup), "epoll")
+	// os.File reports a descriptor the runtime does not poll by refusing
+	// deadlines.
+	if err := f.SetReadDeadline(time.Time{}); err != nil {
+		f.Close()
+		return err
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	p.ep, p.rc = f, rc
+	return nil
+}
+
+// watchEvents is the registration of a served socket: edge-triggered, so
+// that the kernel announces input that arrives after a service has read
+// the socket empty, and no re-arming is needed (entry.state keeps services
+// from overlapping).
+const watchEvents = uint32(syscall.EPOLLIN|syscall.EPOLLRDHUP) | 1<<31 // EPOLLET
 
 // Add serves c with h until the connection ends. h.OnMessage must be set.
 func (p *Poller) Add(c *Conn, h PollHandler) error {
@@ -103,13 +175,21 @@ func (p *Poller) Add(c *Conn, h PollHandler) error {
 		}
 		p.mu.Unlock()
 	})
-	ev := syscall.EpollEvent{Events: armEvents, Fd: int32(fd)}
+	ev := syscall.EpollEvent{Events: watchEvents, Fd: int32(fd)}
 	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		p.mu.Lock()
 		delete(p.byFD, fd)
 		p.mu.Unlock()
 		go serveBlocking(c, h)
 		return nil
+	}
+	// Input the Conn holds already (sent with the handshake) raises no
+	// event: serve it now.
+	c.readMu.lock()
+	held := c.rr < c.rw
+	c.readMu.unlock()
+	if held {
+		p.dispatch(e)
 	}
 	return nil
 }
@@ -128,57 +208,231 @@ func (p *Poller) Close() error {
 		entries = append(entries, e)
 	}
 	p.mu.Unlock()
-	syscall.Write(p.wakeW, []byte{1})
+	if p.ep != nil {
+		p.ep.Close() // wakes the loop
+	} else {
+		syscall.Write(p.wakeW, []byte{1})
+	}
 	<-p.done
 	for _, e := range entries {
 		e.c.CloseNow()
 	}
 	syscall.Close(p.epfd)
-	syscall.Close(p.wakeR)
-	syscall.Close(p.wakeW)
+	if p.ep == nil {
+		syscall.Close(p.wakeR)
+		syscall.Close(p.wakeW)
+	}
 	return nil
 }
 
-// loop waits for readable sockets and starts a service for each.
+// loop waits for readable sockets and serves them.
 func (p *Poller) loop() {
-	defer close(p.done)
-	events := make([]syscall.EpollEvent, 256)
-	for {
-		n, err := syscall.EpollWait(p.epfd, events, -1)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return
-		}
-		for i := range n {
-			fd := int(events[i].Fd)
-			if fd == p.wakeR {
+	if p.ep == nil {
+		defer p.endLoop()
+		events := make([]syscall.EpollEvent, 256)
+		for {
+			n, err := syscall.EpollWait(p.epfd, events, -1)
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil || !p.handle(events[:n]) {
 				return
 			}
-			p.mu.Lock()
-			e := p.byFD[fd]
-			p.mu.Unlock()
-			if e != nil {
-				go p.service(e)
+		}
+	}
+	go p.watchdog()
+	p.waitLoop(make([]syscall.EpollEvent, 256))
+}
+
+// inlineMax is about how long the event loop's goroutine serves a
+// connection itself before another goroutine takes over the loop: the
+// watchdog looks every inlineMax and hands the loop over when it finds
+// the same service running twice.
+const inlineMax = time.Millisecond
+
+// waitLoop is the event loop over the runtime's poller, which watches epfd
+// edge-triggered: each wait first takes the events that are ready, and
+// waits only if there are none; events that arrive meanwhile end the wait
+// at once.
+//
+// The loop's goroutine serves the first connection of each wait itself,
+// the others on goroutines of their own. Starting a goroutine wakes an idle
+// processor, which costs a round trip more than the service itself, so
+// serving in place keeps a polled connection's round trip as short as a
+// blocked reader's. A service that takes long (its OnMessage may wait)
+// must not hold up the other connections: the watchdog then starts
+// another goroutine on the loop, and this one ends with its service.
+func (p *Poller) waitLoop(events []syscall.EpollEvent) {
+	for {
+		n, werr := 0, error(nil)
+		err := p.rc.Read(func(fd uintptr) bool {
+			for {
+				k, err := syscall.EpollWait(int(fd), events, 0)
+				switch {
+				case err == syscall.EINTR:
+					continue
+				case err != nil:
+					werr = err
+				case k == 0:
+					return false
+				}
+				n = k
+				return true
 			}
+		})
+		if err != nil || werr != nil {
+			p.endLoop() // Close closed ep
+			return
+		}
+		var first *pollEntry
+		for i := range events[:n] {
+			p.mu.Lock()
+			e := p.byFD[int(events[i].Fd)]
+			p.mu.Unlock()
+			switch {
+			case e == nil:
+			case first == nil && e.claim():
+				first = e
+			default:
+				p.dispatch(e)
+			}
+		}
+		if first == nil {
+			continue
+		}
+		p.inlineMu.Lock()
+		p.inline = true
+		p.inlineSeq++
+		mine := p.inlineSeq
+		wake := p.wdParked
+		p.wdParked = false
+		p.inlineMu.Unlock()
+		if wake {
+			p.wdWake <- struct{}{}
+		}
+		p.service(first)
+		p.inlineMu.Lock()
+		over := p.handedSeq == mine
+		if !over {
+			p.inline = false
+		}
+		p.inlineMu.Unlock()
+		if over {
+			return // another goroutine runs the loop now
 		}
 	}
 }
 
-// service reads the messages that have arrived for one connection, then
-// re-arms its registration. It returns as soon as the socket is empty, even
-// in the middle of a frame: the Conn keeps what has arrived of a message,
-// and the next service goes on with it.
-func (p *Poller) service(e *pollEntry) {
-	if serve(e.c, e.h, true, &e.class) {
-		return
+// watchdog hands the event loop to a new goroutine when the loop's
+// goroutine has been serving the same connection for a whole tick. It
+// ticks only while services run; after 100 quiet ticks it sleeps until
+// the next one starts.
+func (p *Poller) watchdog() {
+	t := time.NewTicker(inlineMax)
+	defer t.Stop()
+	var last uint64
+	quiet := 0
+	for {
+		select {
+		case <-p.done:
+			return
+		case <-t.C:
+		}
+		p.inlineMu.Lock()
+		seq, inline := p.inlineSeq, p.inline
+		if inline && seq == last {
+			// The loop's goroutine has served one connection for a tick.
+			p.handedSeq, p.inline = seq, false
+			go p.waitLoop(make([]syscall.EpollEvent, 256))
+		}
+		park := false
+		if seq == last && !inline {
+			if quiet++; quiet >= 100 {
+				p.wdParked, park = true, true
+			}
+		} else {
+			quiet = 0
+		}
+		last = seq
+		p.inlineMu.Unlock()
+		if park {
+			t.Stop()
+			select {
+			case <-p.done:
+				return
+			case <-p.wdWake:
+			}
+			quiet = 0
+			t.Reset(inlineMax)
+		}
 	}
-	ev := syscall.EpollEvent{Events: armEvents, Fd: int32(e.fd)}
-	p.mu.Lock()
-	current := p.byFD[e.fd] == e
-	p.mu.Unlock()
-	if current {
-		syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_MOD, e.fd, &ev)
+}
+
+// endLoop records that the event loop has stopped.
+func (p *Poller) endLoop() { p.doneOnce.Do(func() { close(p.done) }) }
+
+// handle starts services for the connections in events. It reports false
+// for the wake-up of Close.
+func (p *Poller) handle(events []syscall.EpollEvent) bool {
+	for i := range events {
+		fd := int(events[i].Fd)
+		if fd == p.wakeR {
+			return false
+		}
+		p.mu.Lock()
+		e := p.byFD[fd]
+		p.mu.Unlock()
+		if e != nil {
+			p.dispatch(e)
+		}
+	}
+	return true
+}
+
+// claim makes the caller e's service, unless one is running: then that one
+// reads again before it ends.
+func (e *pollEntry) claim() bool {
+	for {
+		switch e.state.Load() {
+		case entryIdle:
+			if e.state.CompareAndSwap(entryIdle, entryServing) {
+				return true
+			}
+		case entryServing:
+			if e.state.CompareAndSwap(entryServing, entryAgain) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+}
+
+// dispatch starts a service for e on its own goroutine, unless one is
+// running.
+func (p *Poller) dispatch(e *pollEntry) {
+	if e.claim() {
+		go p.service(e)
+	}
+}
+
+// service reads the messages that have arrived for one connection. It
+// returns as soon as the socket is empty, even in the middle of a frame:
+// the Conn keeps what has arrived of a message, and the next service goes
+// on with it. Once reading has ended, the socket leaves the epoll set (it
+// may linger open for the closing handshake).
+func (p *Poller) service(e *pollEntry) {
+	for {
+		if serve(e.c, e.h, true, &e.class) {
+			e.c.raw.rc.Control(func(fd uintptr) {
+				syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil)
+			})
+			return
+		}
+		if e.state.CompareAndSwap(entryServing, entryIdle) {
+			return
+		}
+		// Input was announced while serving: read again.
+		e.state.Store(entryServing)
 	}
 }

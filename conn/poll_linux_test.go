@@ -1,0 +1,121 @@
+package conn
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/wirelevel/ws/frame"
+)
+
+// The Poller's epoll instance waits in the runtime's network poller, not in
+// a blocking epoll_wait of its own.
+func TestPollerUsesRuntimePoller(t *testing.T) {
+	p, err := NewPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if p.ep == nil {
+		t.Fatal("the epoll instance is not watched by the runtime's poller")
+	}
+}
+
+// A frame that arrived with the handshake, already in the Conn when it is
+// added, is served although the socket raises no event for it.
+func TestPollerServesBufferedInput(t *testing.T) {
+	p, err := NewPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ln := listen(t)
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		first := frame.AppendFrame(nil, frame.Header{Fin: true, Opcode: frame.OpText, Masked: true, Mask: [4]byte{1, 2, 3, 4}}, []byte("early"))
+		c := Server(nc, first, nil) // as if it came with the request
+		p.Add(c, PollHandler{OnMessage: func(c *Conn, typ MessageType, msg []byte) { c.QueueMessage(typ, msg) }})
+	}()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Client(nc, nil, nil)
+	defer c.CloseNow()
+	ctx, cancel := context.WithTimeout(bg, 5*time.Second)
+	defer cancel()
+	if _, msg, err := c.ReadMessage(ctx, nil); err != nil || string(msg) != "early" {
+		t.Fatalf("ReadMessage = %q, %v; want the echo of the buffered frame", msg, err)
+	}
+}
+
+// A connection whose OnMessage waits holds up no other: the event loop's
+// goroutine, which serves the first connection of a wait itself, hands the
+// loop to another goroutine. Close works meanwhile too.
+func TestPollerBlockingHandler(t *testing.T) {
+	p, err := NewPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := listen(t)
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	h := PollHandler{OnMessage: func(c *Conn, typ MessageType, msg []byte) {
+		if string(msg) == "block" {
+			entered <- struct{}{}
+			<-release
+		}
+		c.QueueMessage(typ, msg)
+	}}
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.Add(Server(nc, nil, nil), h)
+		}
+	}()
+	dial := func() *Conn {
+		nc, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := Client(nc, nil, nil)
+		t.Cleanup(func() { c.CloseNow() })
+		return c
+	}
+	a, b := dial(), dial()
+	ctx, cancel := context.WithTimeout(bg, 5*time.Second)
+	defer cancel()
+	// Let the watchdog fall asleep first: it must wake for the next service.
+	time.Sleep(300 * time.Millisecond)
+	p.inlineMu.Lock()
+	parked := p.wdParked
+	p.inlineMu.Unlock()
+	if !parked {
+		t.Error("the watchdog ticks on an idle Poller")
+	}
+	a.WriteMessage(ctx, Text, []byte("block"))
+	<-entered
+	start := time.Now()
+	b.WriteMessage(ctx, Text, []byte("hello"))
+	if _, msg, err := b.ReadMessage(ctx, nil); err != nil || string(msg) != "hello" {
+		t.Fatalf("while another handler waits: ReadMessage = %q, %v", msg, err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("a waiting handler held up another connection for %v", d)
+	}
+	closed := make(chan struct{})
+	go func() { p.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Error("Close waits for a handler")
+	}
+	close(release)
+}
