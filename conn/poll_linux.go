@@ -51,12 +51,12 @@ type Poller struct {
 
 	// The event loop's goroutine serving a connection itself (waitLoop):
 	// guarded by inlineMu.
-	inlineMu   sync.Mutex
-	inline     bool          // it is serving
-	inlineSeq  uint64        // services it has started
-	handedSeq  uint64        // the service whose goroutine handed the loop over
-	wdParked   bool          // the watchdog sleeps until wdWake
-	wdWake     chan struct{} // capacity 1
+	inlineMu  sync.Mutex
+	inline    bool          // it is serving
+	inlineSeq uint64        // services it has started
+	handedSeq uint64        // the service whose goroutine handed the loop over
+	wdParked  bool          // the watchdog sleeps until wdWake
+	wdWake    chan struct{} // capacity 1
 
 	done     chan struct{} // closed once the event loop has stopped
 	doneOnce sync.Once
