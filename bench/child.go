@@ -3,9 +3,17 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
+	"log"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -61,17 +69,31 @@ func runChild(name string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if srv.Serve != nil {
-		go srv.Serve(ln)
-	} else {
-		go (&http.Server{Handler: srv.Handler}).Serve(ln)
+	// The same servers over TLS, on a second listener, for the storm.
+	tln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	cert, err := selfSigned()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	tlsLn := tls.NewListener(tln, &tls.Config{Certificates: []tls.Certificate{cert}})
+	for _, l := range []net.Listener{ln, tlsLn} {
+		if srv.Serve != nil {
+			go srv.Serve(l)
+		} else {
+			go (&http.Server{Handler: srv.Handler, ErrorLog: log.New(io.Discard, "", 0)}).Serve(l)
+		}
 	}
 	out := bufio.NewWriter(os.Stdout)
 	reply := func(format string, args ...any) {
 		fmt.Fprintf(out, format+"\n", args...)
 		out.Flush()
 	}
-	reply("addr %s", ln.Addr())
+	reply("addr %s tls %s", ln.Addr(), tln.Addr())
 	msgs := map[int][]byte{}
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
@@ -137,14 +159,16 @@ type server struct {
 	lib    *libs.Lib
 	cmd    *exec.Cmd
 	in     io.WriteCloser
-	lines  chan string
-	addr   string
+	lines   chan string
+	addr    string
+	tlsAddr string // the same servers over TLS (self-signed certificate)
 	stderr *tail
 	done   chan struct{}
 }
 
-// startServer starts a child process serving lib.
-func startServer(lib *libs.Lib) (*server, error) {
+// startServer starts a child process serving lib, with GOMAXPROCS=procs
+// unless procs is 0.
+func startServer(lib *libs.Lib, procs int) (*server, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -152,6 +176,9 @@ func startServer(lib *libs.Lib) (*server, error) {
 	s := &server{lib: lib, lines: make(chan string, 16), stderr: &tail{}, done: make(chan struct{})}
 	s.cmd = exec.Command(exe, childFlag+lib.Name)
 	s.cmd.Stderr = s.stderr
+	if procs > 0 {
+		s.cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(procs))
+	}
 	if s.in, err = s.cmd.StdinPipe(); err != nil {
 		return nil, err
 	}
@@ -178,12 +205,12 @@ func startServer(lib *libs.Lib) (*server, error) {
 		s.close()
 		return nil, err
 	}
-	addr, ok := strings.CutPrefix(line, "addr ")
-	if !ok {
+	f := strings.Fields(line)
+	if len(f) != 4 || f[0] != "addr" || f[2] != "tls" {
 		s.close()
 		return nil, fmt.Errorf("bench: %s server said %q", lib.Name, line)
 	}
-	s.addr = addr
+	s.addr, s.tlsAddr = f[1], f[3]
 	return s, nil
 }
 
@@ -371,4 +398,27 @@ func (t *tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.buf)
+}
+
+// selfSigned returns a fresh ECDSA P-256 certificate for 127.0.0.1, the
+// TLS servers' identity; clients do not verify it.
+func selfSigned() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }

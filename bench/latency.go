@@ -12,7 +12,7 @@ import (
 var latencyWorkload = &workload{
 	name:    "latency",
 	title:   "3. Round-trip latency (one message in flight, text)",
-	columns: plainColumns,
+	columns: echoColumns,
 	cases: func(sc *Scale) []caseSpec {
 		var cs []caseSpec
 		for _, n := range sc.LatencySizes {
@@ -21,7 +21,7 @@ var latencyWorkload = &workload{
 		return cs
 	},
 	run: func(ctx context.Context, sc *Scale, col column, cs caseSpec) (metrics, error) {
-		srv, err := startServer(col.lib)
+		srv, err := startServer(col.lib, cs.procs)
 		if err != nil {
 			return nil, err
 		}
