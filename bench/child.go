@@ -156,14 +156,14 @@ func raiseFileLimit() {
 
 // server is the parent's handle on a child process serving one library.
 type server struct {
-	lib    *libs.Lib
-	cmd    *exec.Cmd
-	in     io.WriteCloser
+	lib     *libs.Lib
+	cmd     *exec.Cmd
+	in      io.WriteCloser
 	lines   chan string
 	addr    string
 	tlsAddr string // the same servers over TLS (self-signed certificate)
-	stderr *tail
-	done   chan struct{}
+	stderr  *tail
+	done    chan struct{}
 }
 
 // startServer starts a child process serving lib, with GOMAXPROCS=procs
