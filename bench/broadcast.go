@@ -51,6 +51,10 @@ func runBroadcast(ctx context.Context, sc *Scale, col column, cs caseSpec) (metr
 	if _, err := rig.once(); err != nil { // warm up
 		return nil, err
 	}
+	stopProfile, err := rig.srv.startProfile("broadcast", cs)
+	if err != nil {
+		return nil, err
+	}
 	u0, err := rig.srv.usage()
 	if err != nil {
 		return nil, err
@@ -67,6 +71,7 @@ func runBroadcast(ctx context.Context, sc *Scale, col column, cs caseSpec) (metr
 	if err != nil {
 		return nil, err
 	}
+	stopProfile()
 	if err := rig.check(); err != nil {
 		return nil, err
 	}

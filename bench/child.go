@@ -18,11 +18,15 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -47,8 +51,9 @@ func MaybeRunChild() {
 // msgSeed seeds every payload, so parent and child build the same bytes.
 const msgSeed = 1
 
-// runChild serves lib on 127.0.0.1, prints "addr HOST:PORT", then answers
-// one command per line on stdin until "quit" or EOF:
+// runChild serves lib on 127.0.0.1, plain and over TLS, prints "addr
+// HOST:PORT tls HOST:PORT", then answers one command per line on stdin
+// until "quit" or EOF:
 //
 //	mem            GC, return memory to the OS; "mem HEAPINUSE STACKINUSE GOROUTINES"
 //	cpu            "cpu NANOSECONDS" of user+system CPU time so far
@@ -56,6 +61,7 @@ const msgSeed = 1
 //	conns          "conns N", the connections on /broadcast
 //	broadcast SIZE send a SIZE-byte text message to them; "broadcast NANOSECONDS"
 //	               the call took, or "err TEXT"
+//	profile [PATH] start a CPU profile into PATH ("profile 1"), or stop it ("profile 0")
 func runChild(name string) int {
 	lib := libs.Lookup(name)
 	if lib == nil {
@@ -95,6 +101,7 @@ func runChild(name string) int {
 	}
 	reply("addr %s tls %s", ln.Addr(), tln.Addr())
 	msgs := map[int][]byte{}
+	var prof, tracef *os.File
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -131,6 +138,48 @@ func runChild(name string) int {
 			} else {
 				reply("broadcast %d", time.Since(start).Nanoseconds())
 			}
+		case "profile":
+			// profile PATH starts a CPU profile; "profile" alone stops it.
+			if len(f) == 1 {
+				pprof.StopCPUProfile()
+				if prof != nil {
+					prof.Close()
+					prof = nil
+				}
+				reply("profile 0")
+				continue
+			}
+			pf, err := os.Create(f[1])
+			if err == nil {
+				err = pprof.StartCPUProfile(pf)
+			}
+			if err != nil {
+				reply("err %v", err)
+				continue
+			}
+			prof = pf
+			reply("profile 1")
+		case "trace":
+			// trace PATH starts an execution trace; "trace" alone stops it.
+			if len(f) == 1 {
+				trace.Stop()
+				if tracef != nil {
+					tracef.Close()
+					tracef = nil
+				}
+				reply("trace 0")
+				continue
+			}
+			tf, err := os.Create(f[1])
+			if err == nil {
+				err = trace.Start(tf)
+			}
+			if err != nil {
+				reply("err %v", err)
+				continue
+			}
+			tracef = tf
+			reply("trace 1")
 		case "quit":
 			return 0
 		default:
@@ -421,4 +470,27 @@ func selfSigned() (tls.Certificate, error) {
 		return tls.Certificate{}, err
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
+// profileDir, if set, receives a CPU profile of the server process for the
+// measured part of every echo, latency, broadcast and storm run.
+var profileDir string
+
+// SetProfileDir makes every later run write its server's CPU profile to
+// dir, as WORKLOAD-CASE-LIB-N.pprof.
+func SetProfileDir(dir string) { profileDir = dir }
+
+var profileSeq atomic.Int64
+
+// startProfile starts a CPU profile of the child if profiles are asked
+// for; the returned function stops it.
+func (s *server) startProfile(workload string, cs caseSpec) (stop func(), err error) {
+	if profileDir == "" {
+		return func() {}, nil
+	}
+	name := strings.NewReplacer(" ", "", "·", "", ",", "_", "=", "").Replace(fmt.Sprintf("%s-%s-%s-%d.pprof", workload, cs.key(), s.lib.Name, profileSeq.Add(1)))
+	if _, err := s.call("profile " + filepath.Join(profileDir, name)); err != nil {
+		return nil, err
+	}
+	return func() { s.call("profile") }, nil
 }

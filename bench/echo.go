@@ -87,6 +87,10 @@ func runEcho(ctx context.Context, sc *Scale, col column, cs caseSpec, path, ext 
 		}
 	}()
 	time.Sleep(sc.EchoWarmup)
+	stopProfile, err := srv.startProfile(path[1:], cs)
+	if err != nil {
+		return nil, err
+	}
 	n0, t0 := ld.Received(), time.Now()
 	u0, err := srv.usage()
 	if err != nil {
@@ -104,6 +108,7 @@ func runEcho(ctx context.Context, sc *Scale, col column, cs caseSpec, path, ext 
 	if err != nil {
 		return nil, err
 	}
+	stopProfile()
 	stopped = true
 	if err := ld.Stop(); err != nil {
 		return nil, err

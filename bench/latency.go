@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/wirelevel/ws/bench/loadgen"
@@ -42,12 +43,21 @@ var latencyWorkload = &workload{
 				return nil, err
 			}
 		}
+		if tracePath != "" {
+			srv.call("trace " + tracePath)
+			defer srv.call("trace")
+		}
+		stopProfile, err := srv.startProfile("latency", cs)
+		if err != nil {
+			return nil, err
+		}
 		d := make([]time.Duration, sc.RoundTrips)
 		for i := range d {
 			if d[i], err = rt.Do(); err != nil {
 				return nil, err
 			}
 		}
+		stopProfile()
 		return metrics{
 			"p50": float64(percentile(d, 50)) / 1e3,
 			"p99": float64(percentile(d, 99)) / 1e3,
@@ -58,3 +68,7 @@ var latencyWorkload = &workload{
 		{key: "p99", label: "p99", format: fmtMicros},
 	}}},
 }
+
+// tracePath, if set, receives an execution trace of the server during the
+// latency workload's measured part (for debugging; the last run wins).
+var tracePath = os.Getenv("WSBENCH_TRACE")

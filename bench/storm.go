@@ -103,6 +103,10 @@ func runStorm(ctx context.Context, sc *Scale, col column, cs caseSpec) (metrics,
 		wg.Wait()
 	}()
 	time.Sleep(sc.StormWarmup)
+	stopProfile, err := srv.startProfile("storm", cs)
+	if err != nil {
+		return nil, err
+	}
 	n0, t0 := done.Load(), time.Now()
 	u0, err := srv.usage()
 	if err != nil {
@@ -114,6 +118,7 @@ func runStorm(ctx context.Context, sc *Scale, col column, cs caseSpec) (metrics,
 	if err != nil {
 		return nil, err
 	}
+	stopProfile()
 	errMu.Lock()
 	err = firstErr
 	errMu.Unlock()

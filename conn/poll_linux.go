@@ -26,10 +26,9 @@ import (
 // poller, so its event loop waits the way a goroutine reading a socket
 // does. The goroutine that receives an event serves that connection
 // itself, as promptly as a goroutine blocked on its socket would wake;
-// other connections with input get goroutines of their own. A handler that
-// waits (OnMessage may) holds up the connections whose input arrives
-// meanwhile for about a millisecond at most: then another goroutine takes
-// over the event loop.
+// other connections with input get goroutines of their own, also while
+// that service runs: a handler that waits (OnMessage may) holds up no other
+// connection.
 //
 // Connections that are not plain TCP or Unix sockets (TLS, HTTP/2 streams)
 // are served by a goroutine each instead. A Conn added to a Poller must not
@@ -49,14 +48,16 @@ type Poller struct {
 	byFD   map[int]*pollEntry
 	closed bool
 
-	// The event loop's goroutine serving a connection itself (waitLoop):
+	// While the event loop's goroutine serves a connection itself
+	// (waitLoop), the helper watches for the events of the others: epfd
+	// is then in the helper's epoll instance, and only then. inline is
 	// guarded by inlineMu.
-	inlineMu  sync.Mutex
-	inline    bool          // it is serving
-	inlineSeq uint64        // services it has started
-	handedSeq uint64        // the service whose goroutine handed the loop over
-	wdParked  bool          // the watchdog sleeps until wdWake
-	wdWake    chan struct{} // capacity 1
+	helpFD   int             // the helper's epoll instance
+	help     *os.File        // a duplicate of helpFD, registered with the runtime's poller
+	helpRC   syscall.RawConn // help's
+	inlineMu sync.Mutex
+	inline   bool
+	users    atomic.Int32 // of epfd and helpFD: the loop and the helper
 
 	done     chan struct{} // closed once the event loop has stopped
 	doneOnce sync.Once
@@ -86,7 +87,7 @@ func NewPoller() (*Poller, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("epoll_create1", err)
 	}
-	p := &Poller{epfd: epfd, wakeR: -1, wakeW: -1, byFD: make(map[int]*pollEntry), done: make(chan struct{}), wdWake: make(chan struct{}, 1)}
+	p := &Poller{epfd: epfd, wakeR: -1, wakeW: -1, byFD: make(map[int]*pollEntry), done: make(chan struct{}), helpFD: -1}
 	if err := p.registerWithRuntime(); err != nil {
 		// Wait in epoll_wait itself, woken by a pipe for Close.
 		var pipe [2]int
@@ -102,38 +103,70 @@ func NewPoller() (*Poller, error) {
 			return nil, os.NewSyscallError("epoll_ctl", err)
 		}
 		p.wakeR, p.wakeW = pipe[0], pipe[1]
+	} else {
+		p.users.Store(2)
 	}
 	go p.loop()
 	return p, nil
 }
 
-// registerWithRuntime hands the epoll instance to the runtime's network
-// poller (an epoll instance is readable while it has events), through
-// os.NewFile on a non-blocking duplicate of its descriptor.
+// registerWithRuntime hands the epoll instance, and the helper's, to the
+// runtime's network poller (an epoll instance is readable while it has
+// events).
 func (p *Poller) registerWithRuntime() error {
-	dup, err := syscall.Dup(p.epfd)
+	ep, rc, err := pollFile(p.epfd)
 	if err != nil {
 		return err
+	}
+	hfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		ep.Close()
+		return err
+	}
+	// epfd stays in the helper's epoll instance, with no events but while
+	// the loop's goroutine serves a connection (setInline).
+	ev := syscall.EpollEvent{Events: 1 << 31, Fd: int32(p.epfd)}
+	if err := syscall.EpollCtl(hfd, syscall.EPOLL_CTL_ADD, p.epfd, &ev); err != nil {
+		ep.Close()
+		syscall.Close(hfd)
+		return err
+	}
+	help, hrc, err := pollFile(hfd)
+	if err != nil {
+		ep.Close()
+		syscall.Close(hfd)
+		return err
+	}
+	p.ep, p.rc = ep, rc
+	p.helpFD, p.help, p.helpRC = hfd, help, hrc
+	return nil
+}
+
+// pollFile returns an os.File, watched by the runtime's network poller, for
+// a non-blocking duplicate of the epoll descriptor fd.
+func pollFile(fd int) (*os.File, syscall.RawConn, error) {
+	dup, err := syscall.Dup(fd)
+	if err != nil {
+		return nil, nil, err
 	}
 	syscall.CloseOnExec(dup)
 	if err := syscall.SetNonblock(dup, true); err != nil {
 		syscall.Close(dup)
-		return err
+		return nil, nil, err
 	}
 	f := os.NewFile(uintptr(dup), "epoll")
 	// os.File reports a descriptor the runtime does not poll by refusing
 	// deadlines.
 	if err := f.SetReadDeadline(time.Time{}); err != nil {
 		f.Close()
-		return err
+		return nil, nil, err
 	}
 	rc, err := f.SyscallConn()
 	if err != nil {
 		f.Close()
-		return err
+		return nil, nil, err
 	}
-	p.ep, p.rc = f, rc
-	return nil
+	return f, rc, nil
 }
 
 // watchEvents is the registration of a served socket: edge-triggered, so
@@ -196,6 +229,7 @@ func (p *Poller) Add(c *Conn, h PollHandler) error {
 
 // Close stops the Poller and closes every connection it still serves,
 // without a closing handshake (use a Group to shut down gracefully first).
+// It does not wait for handlers that are running, so a handler may call it.
 func (p *Poller) Close() error {
 	p.mu.Lock()
 	if p.closed {
@@ -209,16 +243,19 @@ func (p *Poller) Close() error {
 	}
 	p.mu.Unlock()
 	if p.ep != nil {
-		p.ep.Close() // wakes the loop
+		// Closing the files wakes the loop and the helper. The loop's
+		// goroutine ends after the service it may be running.
+		go p.ep.Close()
+		p.help.Close()
 	} else {
 		syscall.Write(p.wakeW, []byte{1})
+		<-p.done
 	}
-	<-p.done
 	for _, e := range entries {
 		e.c.CloseNow()
 	}
-	syscall.Close(p.epfd)
 	if p.ep == nil {
+		syscall.Close(p.epfd)
 		syscall.Close(p.wakeR)
 		syscall.Close(p.wakeW)
 	}
@@ -228,7 +265,7 @@ func (p *Poller) Close() error {
 // loop waits for readable sockets and serves them.
 func (p *Poller) loop() {
 	if p.ep == nil {
-		defer p.endLoop()
+		defer close(p.done)
 		events := make([]syscall.EpollEvent, 256)
 		for {
 			n, err := syscall.EpollWait(p.epfd, events, -1)
@@ -240,15 +277,9 @@ func (p *Poller) loop() {
 			}
 		}
 	}
-	go p.watchdog()
-	p.waitLoop(make([]syscall.EpollEvent, 256))
+	go p.helper()
+	p.waitLoop()
 }
-
-// inlineMax is about how long the event loop's goroutine serves a
-// connection itself before another goroutine takes over the loop: the
-// watchdog looks every inlineMax and hands the loop over when it finds
-// the same service running twice.
-const inlineMax = time.Millisecond
 
 // waitLoop is the event loop over the runtime's poller, which watches epfd
 // edge-triggered: each wait first takes the events that are ready, and
@@ -259,117 +290,127 @@ const inlineMax = time.Millisecond
 // the others on goroutines of their own. Starting a goroutine wakes an idle
 // processor, which costs a round trip more than the service itself, so
 // serving in place keeps a polled connection's round trip as short as a
-// blocked reader's. A service that takes long (its OnMessage may wait)
-// must not hold up the other connections: the watchdog then starts
-// another goroutine on the loop, and this one ends with its service.
-func (p *Poller) waitLoop(events []syscall.EpollEvent) {
-	for {
-		n, werr := 0, error(nil)
-		err := p.rc.Read(func(fd uintptr) bool {
-			for {
-				k, err := syscall.EpollWait(int(fd), events, 0)
-				switch {
-				case err == syscall.EINTR:
-					continue
-				case err != nil:
-					werr = err
-				case k == 0:
-					return false
-				}
-				n = k
-				return true
-			}
-		})
-		if err != nil || werr != nil {
-			p.endLoop() // Close closed ep
-			return
-		}
-		var first *pollEntry
-		for i := range events[:n] {
-			p.mu.Lock()
-			e := p.byFD[int(events[i].Fd)]
-			p.mu.Unlock()
+// blocked reader's. Meanwhile the helper watches epfd, so that a service
+// that takes long (OnMessage may wait) holds up no other connection.
+func (p *Poller) waitLoop() {
+	events := make([]syscall.EpollEvent, 256)
+	// The services run inside the wait, so that the runtime's poller keeps
+	// the edges that arrive meanwhile: after a service, the goroutine
+	// parks, and finds any such event at once when it does.
+	p.rc.Read(func(fd uintptr) bool {
+		for {
+			n, err := syscall.EpollWait(int(fd), events, 0)
 			switch {
-			case e == nil:
-			case first == nil && e.claim():
-				first = e
-			default:
-				p.dispatch(e)
+			case err == syscall.EINTR:
+				continue
+			case err != nil:
+				return true
+			case n == 0:
+				return false
+			}
+			var first *pollEntry
+			for i := range events[:n] {
+				p.mu.Lock()
+				e := p.byFD[int(events[i].Fd)]
+				p.mu.Unlock()
+				switch {
+				case e == nil:
+				case first == nil && e.claim():
+					first = e
+				default:
+					p.dispatch(e)
+				}
+			}
+			if first != nil {
+				p.setInline(true)
+				p.service(first)
+				p.setInline(false)
+			}
+			if n < len(events) {
+				return false // anything newer has raised an edge
 			}
 		}
-		if first == nil {
-			continue
-		}
-		p.inlineMu.Lock()
-		p.inline = true
-		p.inlineSeq++
-		mine := p.inlineSeq
-		wake := p.wdParked
-		p.wdParked = false
-		p.inlineMu.Unlock()
-		if wake {
-			p.wdWake <- struct{}{}
-		}
-		p.service(first)
-		p.inlineMu.Lock()
-		over := p.handedSeq == mine
-		if !over {
-			p.inline = false
-		}
-		p.inlineMu.Unlock()
-		if over {
-			return // another goroutine runs the loop now
-		}
-	}
+	})
+	p.endLoop() // Close closed ep (err or werr)
 }
 
-// watchdog hands the event loop to a new goroutine when the loop's
-// goroutine has been serving the same connection for a whole tick. It
-// ticks only while services run; after 100 quiet ticks it sleeps until
-// the next one starts.
-func (p *Poller) watchdog() {
-	t := time.NewTicker(inlineMax)
-	defer t.Stop()
-	var last uint64
-	quiet := 0
+// waitEvents waits until the epoll instance behind rc has events, and
+// takes them into events.
+func waitEvents(rc syscall.RawConn, events []syscall.EpollEvent) (int, error) {
+	n := 0
+	var werr error
+	err := rc.Read(func(fd uintptr) bool {
+		for {
+			k, err := syscall.EpollWait(int(fd), events, 0)
+			switch {
+			case err == syscall.EINTR:
+				continue
+			case err != nil:
+				werr = err
+			case k == 0:
+				return false
+			}
+			n = k
+			return true
+		}
+	})
+	if err == nil {
+		err = werr
+	}
+	return n, err
+}
+
+// setInline records whether the loop's goroutine is serving a connection,
+// and has the helper's epoll instance report epfd's events while it is.
+func (p *Poller) setInline(on bool) {
+	p.inlineMu.Lock()
+	p.inline = on
+	p.inlineMu.Unlock()
+	ev := syscall.EpollEvent{Events: 1 << 31, Fd: int32(p.epfd)} // EPOLLET, no event
+	if on {
+		ev.Events |= syscall.EPOLLIN
+	}
+	syscall.EpollCtl(p.helpFD, syscall.EPOLL_CTL_MOD, p.epfd, &ev)
+}
+
+// helper serves, on goroutines of their own, the connections whose input
+// arrives while the loop's goroutine is serving one itself.
+func (p *Poller) helper() {
+	mark := make([]syscall.EpollEvent, 1)
+	events := make([]syscall.EpollEvent, 256)
 	for {
-		select {
-		case <-p.done:
+		if _, err := waitEvents(p.helpRC, mark); err != nil {
+			p.release() // Close closed help
 			return
-		case <-t.C:
 		}
 		p.inlineMu.Lock()
-		seq, inline := p.inlineSeq, p.inline
-		if inline && seq == last {
-			// The loop's goroutine has served one connection for a tick.
-			p.handedSeq, p.inline = seq, false
-			go p.waitLoop(make([]syscall.EpollEvent, 256))
-		}
-		park := false
-		if seq == last && !inline {
-			if quiet++; quiet >= 100 {
-				p.wdParked, park = true, true
-			}
-		} else {
-			quiet = 0
-		}
-		last = seq
+		inline := p.inline
 		p.inlineMu.Unlock()
-		if park {
-			t.Stop()
-			select {
-			case <-p.done:
-				return
-			case <-p.wdWake:
-			}
-			quiet = 0
-			t.Reset(inlineMax)
+		if !inline {
+			continue // the loop takes them
 		}
+		n, err := syscall.EpollWait(p.epfd, events, 0)
+		if err != nil {
+			continue
+		}
+		p.handle(events[:n])
 	}
 }
 
 // endLoop records that the event loop has stopped.
-func (p *Poller) endLoop() { p.doneOnce.Do(func() { close(p.done) }) }
+func (p *Poller) endLoop() {
+	p.doneOnce.Do(func() { close(p.done) })
+	p.release()
+}
+
+// release closes epfd and the helper's epoll instance once both the loop
+// and the helper have stopped using them.
+func (p *Poller) release() {
+	if p.users.Add(-1) == 0 {
+		syscall.Close(p.epfd)
+		syscall.Close(p.helpFD)
+	}
+}
 
 // handle starts services for the connections in events. It reports false
 // for the wake-up of Close.

@@ -3,6 +3,7 @@ package conn
 import (
 	"context"
 	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -19,6 +20,31 @@ func TestPollerUsesRuntimePoller(t *testing.T) {
 	defer p.Close()
 	if p.ep == nil {
 		t.Fatal("the epoll instance is not watched by the runtime's poller")
+	}
+}
+
+// A closed Poller leaves no descriptor open.
+func TestPollerCloseReleasesDescriptors(t *testing.T) {
+	count := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip(err)
+		}
+		return len(ents)
+	}
+	before := count()
+	for range 20 {
+		p, err := NewPoller()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Close()
+	}
+	for deadline := time.Now().Add(5 * time.Second); count() > before && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := count(); n > before {
+		t.Errorf("%d descriptors open after 20 Pollers were closed, %d before", n, before)
 	}
 }
 
@@ -53,9 +79,9 @@ func TestPollerServesBufferedInput(t *testing.T) {
 	}
 }
 
-// A connection whose OnMessage waits holds up no other: the event loop's
-// goroutine, which serves the first connection of a wait itself, hands the
-// loop to another goroutine. Close works meanwhile too.
+// A connection whose OnMessage waits holds up no other, although the event
+// loop's goroutine serves the first connection of a wait itself: the
+// helper serves the others meanwhile. Close works meanwhile too.
 func TestPollerBlockingHandler(t *testing.T) {
 	p, err := NewPoller()
 	if err != nil {
@@ -92,14 +118,6 @@ func TestPollerBlockingHandler(t *testing.T) {
 	a, b := dial(), dial()
 	ctx, cancel := context.WithTimeout(bg, 5*time.Second)
 	defer cancel()
-	// Let the watchdog fall asleep first: it must wake for the next service.
-	time.Sleep(300 * time.Millisecond)
-	p.inlineMu.Lock()
-	parked := p.wdParked
-	p.inlineMu.Unlock()
-	if !parked {
-		t.Error("the watchdog ticks on an idle Poller")
-	}
 	a.WriteMessage(ctx, Text, []byte("block"))
 	<-entered
 	start := time.Now()
@@ -118,4 +136,33 @@ func TestPollerBlockingHandler(t *testing.T) {
 		t.Error("Close waits for a handler")
 	}
 	close(release)
+}
+
+// Close called by a handler, which the event loop's goroutine may be
+// running itself, returns, and closes the connections.
+func TestPollerCloseFromHandler(t *testing.T) {
+	p, err := NewPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, cli := tcpPair(t, nil, nil)
+	closed := make(chan struct{})
+	h := PollHandler{OnMessage: func(c *Conn, typ MessageType, msg []byte) {
+		p.Close()
+		close(closed)
+	}}
+	if err := p.Add(srv, h); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(bg, 5*time.Second)
+	defer cancel()
+	cli.WriteMessage(ctx, Text, []byte("close"))
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close called from OnMessage does not return")
+	}
+	if _, _, err := cli.ReadMessage(ctx, nil); err == nil || ctx.Err() != nil {
+		t.Errorf("after Close: ReadMessage = %v, want the connection closed", err)
+	}
 }

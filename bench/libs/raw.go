@@ -99,6 +99,7 @@ const tcpEchoBuffer = 1 << 20
 var tcpLib = &Lib{
 	Name:     "tcp",
 	Baseline: true,
+	Default:  true,
 	Module:   "net (standard library)",
 	API:      "raw TCP echo after the handshake: Read into a 1 MiB buffer, Write what was read",
 	newServer: func() *Server {
