@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -88,20 +90,14 @@ func (c *Conn) sendClose(code CloseCode, reason string, cause error, wait bool) 
 // If a goroutine is reading, it receives the peer's close frame and returns
 // it as a [*CloseError]; otherwise, or once that reader stops, Close reads,
 // discarding data messages, until the close frame comes. Use
-// [frame.CloseNoStatus] as code to send a close frame without a code. Close
+// [CloseNoStatusReceived] as code to send a close frame without a code. Close
 // returns an error for a code that may not be sent or a reason over 123
 // bytes or not valid UTF-8, and nil once the connection is closed, even if
 // the peer did not answer in time. Calls after the first wait for the
 // connection to close and return nil.
 func (c *Conn) Close(code CloseCode, reason string) error {
-	if code != frame.CloseNoStatus && !code.Valid() {
-		return errors.New("conn: close code " + code.String() + " may not be sent")
-	}
-	if code == frame.CloseNoStatus && reason != "" {
-		return errors.New("conn: a close reason needs a close code")
-	}
-	if len(reason) > frame.MaxCloseReason || !frame.ValidUTF8([]byte(reason)) {
-		return errors.New("conn: close reason over 123 bytes or not valid UTF-8")
+	if err := checkClose(code, reason); err != nil {
+		return err
 	}
 	deadline := time.Now().Add(c.opts.closeTimeout)
 	if c.closeState() != csOpen {
@@ -140,6 +136,21 @@ wait:
 		}
 	}
 	c.waitDone(deadline)
+	return nil
+}
+
+// checkClose checks the code and reason of a close frame we are asked to
+// send.
+func checkClose(code CloseCode, reason string) error {
+	if code != frame.CloseNoStatus && !code.Valid() {
+		return errors.New("conn: close code " + code.String() + " may not be sent")
+	}
+	if code == frame.CloseNoStatus && reason != "" {
+		return errors.New("conn: a close reason needs a close code")
+	}
+	if len(reason) > frame.MaxCloseReason || !frame.ValidUTF8([]byte(reason)) {
+		return errors.New("conn: close reason over 123 bytes or not valid UTF-8")
+	}
 	return nil
 }
 
@@ -204,6 +215,10 @@ func (c *Conn) handleClose(p []byte) error {
 	ce := &CloseError{Code: code, Reason: string(reason)}
 	c.rstate = stateClosed
 	c.markCloseRcvd()
+	if c.opts.onCloseFrame != nil {
+		c.setErr(ce) // the peer ended it, even if the hook answers
+		c.opts.onCloseFrame(c, code, ce.Reason)
+	}
 	// "When sending a Close frame in response, the endpoint typically
 	// echos the status code it received" (RFC 6455, Section 5.5.1).
 	c.sendClose(code, "", ce, true)

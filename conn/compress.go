@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -156,7 +158,8 @@ func (c *Conn) setCompression(p *pmdParams, ext string) {
 		panic("conn: " + err.Error())
 	}
 	c.comp, c.decomp, c.threshold = comp, dec, p.threshold
-	c.compBits, c.compNoCtx, c.compLevel = co.WindowBits, co.NoContextTakeover, level
+	c.compBits, c.compNoCtx, c.compNow = co.WindowBits, co.NoContextTakeover, level
+	c.level.Store(int32(level))
 	c.rsv = frame.RSV1
 	c.src.c = c
 }

@@ -1,7 +1,10 @@
+//go:build !js
+
 package conn
 
 import (
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,47 +12,6 @@ import (
 	"github.com/wirelevel/ws/deflate"
 	"github.com/wirelevel/ws/frame"
 )
-
-// MessageType is the type of a data message: [Text] or [Binary]. For
-// sending, it may carry the [Uncompressed] flag too.
-type MessageType int
-
-// The two data message types. Their values are the frame opcodes.
-const (
-	Text   MessageType = MessageType(frame.OpText)
-	Binary MessageType = MessageType(frame.OpBinary)
-)
-
-// Uncompressed, added to a message type (Text|Uncompressed), sends that one
-// message without permessage-deflate on a connection that negotiated it:
-// the frame goes out with RSV1 clear, which RFC 7692 allows for any message
-// (Section 6), and the compressor's context is left as it was. Every write
-// method and [NewPreparedMessage] take it; on a connection without
-// compression it changes nothing. It is the per-message switch that
-// Socket.IO's compress(false) asks for, and a per-connection setting such as
-// gorilla's EnableWriteCompression(false) maps onto it by adding the flag to
-// every message. ReadMessage and NextReader never return it.
-const Uncompressed MessageType = 1 << 8
-
-// String returns "text" or "binary", followed by ", uncompressed" when the
-// flag is set.
-func (t MessageType) String() string {
-	s := frame.Opcode(t &^ Uncompressed).String()
-	if t&Uncompressed != 0 {
-		s += ", uncompressed"
-	}
-	return s
-}
-
-// split checks a message type given to a write method and returns its
-// opcode and whether the message may be compressed.
-func (t MessageType) split() (op frame.Opcode, compress bool, err error) {
-	base := t &^ Uncompressed
-	if base != Text && base != Binary {
-		return 0, false, errBadType
-	}
-	return frame.Opcode(base), t&Uncompressed == 0, nil
-}
 
 // Defaults for the zero values of [Options].
 const (
@@ -137,6 +99,36 @@ type Options struct {
 	// Keepalive needs a goroutine reading the Conn.
 	PingInterval time.Duration
 	PongTimeout  time.Duration
+
+	// OnPingReceived, OnPongReceived and OnCloseReceived are called, if
+	// set, by the goroutine reading the Conn when a control frame arrives
+	// (see hooks.go and [Conn.WritePing]).
+	//
+	// OnPingReceived sees every ping from the peer, with its payload, and
+	// returns whether the Conn sends the automatic pong; a hook that
+	// returns false answers (or not) with [Conn.WritePong]. nil means the
+	// automatic pong, as RFC 6455 Section 5.5.2 asks. Pings that arrive
+	// after this side has sent a close frame are not answered and not
+	// reported.
+	OnPingReceived func(c *Conn, payload []byte) (pong bool)
+
+	// OnPongReceived sees every pong, with its payload and, when it echoes
+	// a ping this Conn sent ([Conn.Ping], [Conn.WritePing] or keepalive)
+	// and has not seen answered yet, the time since that ping was written;
+	// rtt is 0 for an unsolicited pong. It suits custom liveness checks
+	// (extend a deadline on every pong) and round-trip time measurements.
+	OnPongReceived func(c *Conn, payload []byte, rtt time.Duration)
+
+	// OnCloseReceived sees the peer's close frame, with its code
+	// ([CloseNoStatusReceived] for a frame without one) and reason, before
+	// the Conn answers it. The Conn then echoes the code, unless the hook
+	// has answered with a close frame of its own ([Conn.WriteClose]); the
+	// read in progress returns the [*CloseError] as usual.
+	//
+	// The payload given to a hook is valid only during the call. A hook
+	// runs in the middle of a read: it must not read from the Conn, and a
+	// hook that blocks holds up reading (a Poller's too).
+	OnCloseReceived func(c *Conn, code CloseCode, reason string)
 }
 
 // Conn is a WebSocket connection. See the package documentation for which
@@ -202,7 +194,6 @@ type Conn struct {
 	// Our compressor's settings, for prepared messages; read-only.
 	compBits  int
 	compNoCtx bool
-	compLevel deflate.Level
 
 	// Ping waiters and keepalive: guarded by pingMu.
 	pingMu    sync.Mutex
@@ -229,6 +220,13 @@ type Conn struct {
 	errSet    atomic.Bool
 	onClose   []func() // run once the TCP connection is closed
 	doneOnce  sync.Once
+
+	// API additions of hooks.go, compresscontrol.go and dial.go.
+	pingSent   map[string]time.Time // guarded by pingMu: pings awaiting their pong, for OnPongReceived
+	noCompress atomic.Bool          // EnableWriteCompression(false)
+	level      atomic.Int32         // the compression level asked for (SetCompressionLevel)
+	compNow    deflate.Level        // the compressor's level; guarded by msgMu
+	resp       *http.Response       // the server's handshake answer, for a Conn from Dial
 }
 
 // readStubSize is the size of the small read buffer each Conn embeds. A read
@@ -263,6 +261,9 @@ type settings struct {
 	pongTimeout     time.Duration
 	maxBuffered     int64 // negative: no bound
 	whenFull        FullPolicy
+	onPing          func(*Conn, []byte) bool
+	onPong          func(*Conn, []byte, time.Duration)
+	onCloseFrame    func(*Conn, CloseCode, string)
 }
 
 func resolve(o *Options) settings {
@@ -312,6 +313,7 @@ func resolve(o *Options) settings {
 		s.maxBuffered = -1
 	}
 	s.whenFull = o.WhenFull
+	s.onPing, s.onPong, s.onCloseFrame = o.OnPingReceived, o.OnPongReceived, o.OnCloseReceived
 	return s
 }
 

@@ -80,6 +80,60 @@
 // one message without compression on a connection that negotiated
 // permessage-deflate.
 //
+// # Reading: buffers and contexts
+//
+// [Conn.ReadMessage] reads into the buffer it is given and returns the
+// message in it, so the result aliases that buffer. A loop that passes the
+// last message back as the next buffer allocates nothing, and must copy a
+// message (bytes.Clone) before it hands it to another goroutine or keeps it
+// past the next read; reading into nil gives each message memory of its
+// own instead:
+//
+//	var buf []byte
+//	for {
+//		typ, msg, err := c.ReadMessage(ctx, buf)
+//		if err != nil {
+//			return err
+//		}
+//		out <- bytes.Clone(msg) // msg is overwritten by the next read
+//		buf = msg
+//	}
+//
+// The context of a read is watched only while the read waits: a context
+// that can be cancelled (any but context.Background and its like) costs 3
+// allocations per ReadMessage (see BenchmarkReadContext). In an
+// http.Handler, read with a context of the connection's own rather than
+// r.Context(), which is also cancelled when the handler returns, and so
+// ends the reads of a goroutine that outlives it.
+//
+// # Control frames and hooks
+//
+// A Conn answers pings, keeps track of pongs and runs the closing handshake
+// by itself. [Options.OnPingReceived], [Options.OnPongReceived] (with the
+// round-trip time of the ping a pong answers) and
+// [Options.OnCloseReceived] let an application watch those frames, or
+// answer a ping itself; [Conn.WritePing], [Conn.WritePong] and
+// [Conn.WriteClose] write a control frame without waiting for its answer,
+// where [Conn.Ping] and [Conn.Close] wait.
+//
+// # Browsers
+//
+// Compiled for the browser (GOOS=js GOARCH=wasm), the package offers the
+// client side over the browser's WebSocket object: Dial, ReadMessage,
+// NextReader, WriteMessage, NextWriter, Close, CloseNow, the deadlines and
+// the accessors, with the same types, errors and close codes, and
+// [NetConn] and package wsjson on top. The browser runs the protocol
+// itself; what it does not let a page do (serving, pings and their hooks,
+// header fields, compression settings, queued writes, Group, Poller) is
+// left out of that build.
+//
+// # Coming from gorilla/websocket or coder/websocket
+//
+// The close codes carry gorilla's names (CloseNormalClosure, ...). The
+// README maps the calls of both libraries to this package's, and package
+// github.com/wirelevel/ws/compat/gorilla offers gorilla's own API on top of
+// this one, for programs that change only their import path.
+//
 // # Concurrency
 //
 // One goroutine may read at a time: [Conn.ReadMessage], [Conn.NextReader] and

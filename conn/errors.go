@@ -7,13 +7,14 @@ import (
 	"github.com/wirelevel/ws/frame"
 )
 
-// CloseCode is a close status code; see [frame.CloseCode] for its constants
-// (frame.CloseNormal, frame.CloseGoingAway, ...).
+// CloseCode is a close status code: [CloseNormalClosure] and the other
+// constants of this package, or an application's code from 3000 to 4999.
+// It is [frame.CloseCode], whose String method names the registered codes.
 type CloseCode = frame.CloseCode
 
 // CloseError reports that the peer ended the connection: the code and
 // reason of the close frame the peer sent, or code 1006
-// ([frame.CloseAbnormal]) when the connection was lost before a close frame
+// ([CloseAbnormalClosure]) when the connection was lost before a close frame
 // came (the peer closed TCP, a reset, a broken pipe), in which case Err
 // holds the cause. It never stands for something this side did: a context
 // or deadline of ours that stops a read or a write is returned as it is

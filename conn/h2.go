@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -38,16 +40,16 @@ func isExtendedConnect(r *http.Request) bool {
 func acceptH2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
 	srv := opts.server()
 	up, err := srv.CheckExtendedConnect(r)
+	if err == nil {
+		err = opts.admit(up.Request, r, nil)
+	}
 	if err != nil {
-		var re *handshake.RejectError
-		if errors.As(err, &re) {
-			re.ServeHTTP(w, r)
-		}
+		opts.reject(w, r, http.StatusBadRequest, err)
 		return nil, err
 	}
 	pmd, err := negotiateServer(opts.Compression, up)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		opts.reject(w, r, http.StatusBadRequest, err)
 		return nil, err
 	}
 	h := w.Header()
@@ -98,14 +100,17 @@ func dialH2(ctx context.Context, u *url.URL, secure bool, opts *DialOptions) (*C
 	default:
 		t = h2stream.DefaultTransport(false)
 	}
-	hc := handshake.Client{Host: u.Host, Origin: opts.Origin, Protocols: opts.Subprotocols, Extensions: offerClient(opts.Compression), Header: opts.Header}
+	hc := handshake.Client{Host: u.Host, Origin: opts.Origin, Protocols: opts.Subprotocols, Extensions: offerClient(opts.Compression), Header: opts.requestHeader(u)}
 	// Let the handshake package vet the fields, as for HTTP/1.1.
 	if _, err := hc.AppendRequest(nil, handshake.NewKey()); err != nil {
 		return nil, err
 	}
-	h := make(http.Header, len(opts.Header)+5)
-	for k, vs := range opts.Header {
+	h := make(http.Header, len(hc.Header)+6)
+	for k, vs := range hc.Header {
 		h[k] = vs
+	}
+	if opts.Host != "" {
+		h.Set("Host", opts.Host) // h2stream makes it the :authority
 	}
 	h.Set("Sec-WebSocket-Version", "13")
 	if hc.Origin != "" {
@@ -123,6 +128,9 @@ func dialH2(ctx context.Context, u *url.URL, secure bool, opts *DialOptions) (*C
 		target.Scheme = "https"
 	}
 	resp, nc, err := h2stream.Dial(ctx, t, target.String(), h)
+	if resp != nil {
+		opts.keepCookies(u, resp.Header)
+	}
 	if err != nil {
 		if ctx.Err() == nil && !errors.As(err, new(*handshake.StatusError)) {
 			// No HTTP/2, or no extended CONNECT on this server.
@@ -146,6 +154,8 @@ func dialH2(ctx context.Context, u *url.URL, secure bool, opts *DialOptions) (*C
 	c.subprotocol = protocol
 	c.setCompression(pmd, resp.Header.Get("Sec-WebSocket-Extensions"))
 	c.http2 = true
+	c.resp = &http.Response{Status: resp.Status, StatusCode: resp.StatusCode, Proto: resp.Proto,
+		ProtoMajor: resp.ProtoMajor, ProtoMinor: resp.ProtoMinor, Header: resp.Header, Body: http.NoBody}
 	return c, nil
 }
 

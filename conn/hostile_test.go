@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 // Regression tests for hostile peers: one test (or table row) per known

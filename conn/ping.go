@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -31,6 +33,7 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) error {
 		c.pings = make(map[string][]chan struct{})
 	}
 	c.pings[key] = append(c.pings[key], ch)
+	c.notePingLocked(key)
 	c.pingMu.Unlock()
 
 	err := c.writeFrame(ctx, true, frame.OpPing, 0, payload)
@@ -64,16 +67,39 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) error {
 	return err
 }
 
-// gotPong wakes the Ping calls waiting for payload p. An unsolicited pong is
-// ignored, as RFC 6455 Section 5.5.3 allows.
+// gotPing answers a ping with payload p, unless OnPingReceived says not to.
+func (c *Conn) gotPing(p []byte) error {
+	// "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
+	// response, unless it already received a Close frame" (Section 5.5.2).
+	// Once we have sent a close frame we send nothing else.
+	if c.closeState() != csOpen {
+		return nil
+	}
+	if c.opts.onPing != nil && !c.opts.onPing(c, p) {
+		return nil
+	}
+	return c.writeControl(frame.OpPong, p)
+}
+
+// gotPong wakes the Ping calls waiting for payload p and reports the pong to
+// OnPongReceived. An unsolicited pong is otherwise ignored, as RFC 6455
+// Section 5.5.3 allows.
 func (c *Conn) gotPong(p []byte) {
 	c.pingMu.Lock()
-	defer c.pingMu.Unlock()
 	if chs, ok := c.pings[string(p)]; ok {
 		for _, ch := range chs {
 			close(ch)
 		}
 		delete(c.pings, string(p))
+	}
+	var rtt time.Duration
+	if sent, ok := c.pingSent[string(p)]; ok {
+		rtt = max(time.Since(sent), 1)
+		delete(c.pingSent, string(p))
+	}
+	c.pingMu.Unlock()
+	if c.opts.onPong != nil {
+		c.opts.onPong(c, p, rtt)
 	}
 }
 
@@ -104,6 +130,11 @@ func (c *Conn) keepaliveTick() {
 	go func() {
 		var p [8]byte
 		binary.BigEndian.PutUint64(p[:], uint64(time.Now().UnixNano()))
+		if c.opts.onPong != nil {
+			c.pingMu.Lock()
+			c.notePingLocked(string(p[:]))
+			c.pingMu.Unlock()
+		}
 		c.writeControl(frame.OpPing, p[:])
 	}()
 }

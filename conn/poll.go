@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -214,6 +216,14 @@ func serve(c *Conn, h PollHandler, poll bool, class *int) (ended bool) {
 		*pb = msg[:0]
 		putBuf(pb)
 	}
+}
+
+// hasBufferedInput reports whether the Conn holds bytes read from its
+// socket and not yet parsed.
+func (c *Conn) hasBufferedInput() bool {
+	c.readMu.lock()
+	defer c.readMu.unlock()
+	return c.rr < c.rw
 }
 
 // serveBlocking is the Poller's fallback for a connection it cannot watch

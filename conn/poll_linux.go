@@ -198,10 +198,28 @@ func (p *Poller) Add(c *Conn, h PollHandler) error {
 		return nil
 	}
 	e := &pollEntry{c: c, fd: fd, h: h}
+	if !p.register(e) {
+		go serveBlocking(c, h)
+		return nil
+	}
+	// Bytes that earlier reads took from the socket (sent with the
+	// handshake, or left by reads before Add) are in the Conn, where epoll
+	// cannot see them: serve them now. An event for the socket meanwhile
+	// finds the service running (claim).
+	if c.hasBufferedInput() {
+		p.dispatch(e)
+	}
+	return nil
+}
+
+// register watches an entry's socket, edge-triggered. It reports false if
+// epoll refused the socket.
+func (p *Poller) register(e *pollEntry) bool {
+	fd := e.fd
 	p.mu.Lock()
 	p.byFD[fd] = e
 	p.mu.Unlock()
-	c.afterClose(func() {
+	e.c.afterClose(func() {
 		p.mu.Lock()
 		if p.byFD[fd] == e {
 			delete(p.byFD, fd)
@@ -213,18 +231,9 @@ func (p *Poller) Add(c *Conn, h PollHandler) error {
 		p.mu.Lock()
 		delete(p.byFD, fd)
 		p.mu.Unlock()
-		go serveBlocking(c, h)
-		return nil
+		return false
 	}
-	// Input the Conn holds already (sent with the handshake) raises no
-	// event: serve it now.
-	c.readMu.lock()
-	held := c.rr < c.rw
-	c.readMu.unlock()
-	if held {
-		p.dispatch(e)
-	}
-	return nil
+	return true
 }
 
 // Close stops the Poller and closes every connection it still serves,

@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -348,5 +350,54 @@ func TestPollerFallbackReuseBuffers(t *testing.T) {
 		t.Errorf("%d bytes allocated per 64 KiB message through the Poller's fallback, want under 4 KiB", best)
 	} else {
 		t.Logf("%d bytes allocated per 64 KiB message", best)
+	}
+}
+
+// TestPollerAddAfterReads adds a Conn whose earlier reads left a message in
+// its buffer (as after an Engine.IO upgrade probe): the Poller delivers it
+// at once, without waiting for more bytes on the socket.
+func TestPollerAddAfterReads(t *testing.T) {
+	srv, cli := tcpPair(t, nil, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, m := range []string{"first", "second", "third"} {
+		if err := cli.QueueMessage(Text, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cli.Flush(ctx); err != nil { // one write: the server reads all three at once
+		t.Fatal(err)
+	}
+	if _, b, err := srv.ReadMessage(ctx, nil); err != nil || string(b) != "first" {
+		t.Fatalf("ReadMessage = %q, %v", b, err)
+	}
+	p, err := NewPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	got := make(chan string, 3)
+	if err := p.Add(srv, PollHandler{OnMessage: func(c *Conn, typ MessageType, b []byte) { got <- string(b) }}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"second", "third"} {
+		select {
+		case m := <-got:
+			if m != want {
+				t.Fatalf("got %q, want %q", m, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%q was not delivered: the Poller waits for the socket", want)
+		}
+	}
+	// And later messages still come through epoll.
+	cli.WriteMessage(ctx, Text, []byte("fourth"))
+	select {
+	case m := <-got:
+		if m != "fourth" {
+			t.Fatalf("got %q, want fourth", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a later message was not delivered")
 	}
 }

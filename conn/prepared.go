@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -46,7 +48,7 @@ func (pm *PreparedMessage) frameFor(c *Conn) []byte {
 	op, compress, _ := pm.typ.split()
 	pm.mu.Lock()
 	defer pm.mu.Unlock()
-	if c.comp == nil || !compress || len(pm.data) < c.threshold {
+	if !c.mayCompress(compress) || len(pm.data) < c.threshold {
 		if pm.plain == nil {
 			pm.plain = frame.AppendFrame(nil, frame.Header{Fin: true, Opcode: op}, pm.data)
 		}
@@ -58,7 +60,7 @@ func (pm *PreparedMessage) frameFor(c *Conn) []byte {
 	if b, ok := pm.deflated[c.compBits]; ok {
 		return b
 	}
-	comp, err := deflate.NewCompressor(deflate.CompressorOptions{Level: c.compLevel, WindowBits: c.compBits, NoContextTakeover: true})
+	comp, err := deflate.NewCompressor(deflate.CompressorOptions{Level: deflate.Level(c.level.Load()), WindowBits: c.compBits, NoContextTakeover: true})
 	if err != nil {
 		return nil
 	}

@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -379,6 +381,36 @@ func TestQueueHeldBehindNextWriter(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A message queued and flushed while another message is still being
+// written goes out once that one is done, without a further Flush: the
+// Flush that found it held has already returned.
+func TestQueueHeldThenFlushed(t *testing.T) {
+	srv, cli := Pipe(nil, nil)
+	t.Cleanup(func() { srv.CloseNow(); cli.CloseNow() })
+	w, err := srv.NextWriter(bg, Text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("first"))
+	if err := srv.QueueMessage(Text, []byte("held")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(bg, 5*time.Second)
+	defer cancel()
+	if err := srv.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"first", "held"} {
+		_, msg, err := cli.ReadMessage(ctx, nil)
+		if err != nil || string(msg) != want {
+			t.Fatalf("got %q, %v; want %q", msg, err, want)
+		}
 	}
 }
 

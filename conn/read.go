@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -502,13 +504,7 @@ func (c *Conn) handleControl() error {
 	}
 	switch c.fhdr.Opcode {
 	case frame.OpPing:
-		// "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
-		// response, unless it already received a Close frame" (Section 5.5.2).
-		// Once we have sent a close frame we send nothing else.
-		if c.closeState() != csOpen {
-			return nil
-		}
-		return c.writeControl(frame.OpPong, p)
+		return c.gotPing(p)
 	case frame.OpPong:
 		c.gotPong(p)
 		return nil

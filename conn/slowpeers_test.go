@@ -271,11 +271,14 @@ func TestBroadcastSlowMembers(t *testing.T) {
 		}
 	}
 	// The members that stop reading must not hold up Broadcast nor the
-	// others: generous margins, the machine is shared.
-	if a, b := quantile(calls[0], 0.99), quantile(calls[1], 0.99); b > max(3*a, a+50) {
+	// others: generous margins, the machine is shared. Under the race
+	// detector, with other packages' tests on the same cores, timings say
+	// nothing: there the test checks delivery and memory only.
+	timed := !raceEnabled
+	if a, b := quantile(calls[0], 0.99), quantile(calls[1], 0.99); timed && b > max(3*a, a+50) {
 		t.Errorf("Broadcast p99 went from %.2f ms to %.2f ms with slow members", a, b)
 	}
-	if a, b := quantile(rep.Phases[0].Latencies, 0.99), quantile(rep.Phases[1].Latencies, 0.99); b > max(3*a, a+50) {
+	if a, b := quantile(rep.Phases[0].Latencies, 0.99), quantile(rep.Phases[1].Latencies, 0.99); timed && b > max(3*a, a+50) {
 		t.Errorf("delivery latency p99 went from %.2f ms to %.2f ms with slow members", a, b)
 	}
 	// Each slow member costs at most its bound and one message (plus

@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -33,8 +35,6 @@ import (
 //     them out itself first, waiting (a connection's own writer is slowed
 //     down by its peer); QueuePrepared, for fan-out, never waits and
 //     applies WhenFull instead.
-
-var errBadType = errors.New("conn: message type must be Text or Binary, with or without Uncompressed")
 
 // ErrBufferFull is returned by [Conn.QueuePrepared] (and reported by
 // [Group.Broadcast]) when the outgoing buffer holds MaxBuffered bytes or
@@ -107,7 +107,7 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 // payload to send, its RSV bits, and the pooled buffer holding it (nil if p
 // is returned as is). Called with msgMu held.
 func (c *Conn) deflateMessage(p []byte, compress bool) ([]byte, byte, *[]byte) {
-	if c.comp == nil || !compress || len(p) < c.threshold {
+	if len(p) < c.threshold || !c.compressing(compress) {
 		return p, 0, nil
 	}
 	// Stored blocks bound the size of incompressible input.
@@ -253,12 +253,16 @@ func (c *Conn) unlockMsg() {
 				putBuf(m.data)
 			}
 		}
+		// Their writers have returned, perhaps into a Flush that found
+		// them still held: they must not wait for the next write.
+		c.flushSoon()
 	}
 }
 
 // Flush sends the messages in the outgoing buffer (see QueueMessage) and
 // returns once the socket has taken them, or ctx is done. Messages held
-// behind a message still being written (NextWriter) go out after it.
+// behind a message still being written (NextWriter) go out as soon as it
+// is done, without waiting for a further Flush.
 func (c *Conn) Flush(ctx context.Context) error {
 	if c.outN.Load() == 0 {
 		return nil
@@ -577,7 +581,7 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 	w.ctx, w.op, w.n = ctx, op, 0
 	w.buf = getBuf(c.opts.writeBufferSize)
 	w.rsv = 0
-	if w.compress = c.comp != nil && compress; w.compress {
+	if w.compress = c.compressing(compress); w.compress {
 		w.rsv = frame.RSV1
 	}
 	return w, nil

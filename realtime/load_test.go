@@ -55,6 +55,12 @@ func TestLoadFigure(t *testing.T) {
 		r := measure(t, srv, n, dur)
 		t.Logf("LOAD realtime (Go %s):    %s", runtime.Version(), r)
 	})
+	t.Run("realtime-poller", func(t *testing.T) {
+		srv := startLoadServer(t, true)
+		defer srv.Stop()
+		r := measure(t, srv, n, dur)
+		t.Logf("LOAD realtime with conn.Poller:   %s", r)
+	})
 	t.Run("node-socket.io", func(t *testing.T) {
 		srv := nodepeer.StartServer(t)
 		defer srv.Stop()
@@ -78,7 +84,17 @@ func TestMain(m *testing.M) {
 // serveLoad runs the chat events on a loopback port, prints LISTENING PORT
 // and serves until stdin closes.
 func serveLoad() {
-	srv := realtime.NewServer(nil)
+	opts := &realtime.Options{}
+	if os.Getenv(loadPollerEnv) == "1" {
+		p, err := conn.NewPoller()
+		if err != nil {
+			fmt.Println("FAIL poller:", err)
+			os.Exit(1)
+		}
+		defer p.Close()
+		opts.Poller = p
+	}
+	srv := realtime.NewServer(opts)
 	srv.Of("/").OnConnection(func(s *realtime.Socket) {
 		s.On("join", func(e *realtime.Event) {
 			s.Join(e.Args.String(0))
@@ -111,10 +127,17 @@ func serveLoad() {
 	srv.Close()
 }
 
-// startLoadServer starts this test binary in server mode.
-func startLoadServer(t *testing.T) *nodepeer.Server {
+// loadPollerEnv makes the load server serve WebSockets with a conn.Poller.
+const loadPollerEnv = "REALTIME_LOAD_POLLER"
+
+// startLoadServer starts this test binary in server mode, with a Poller if
+// poller is true.
+func startLoadServer(t *testing.T, poller ...bool) *nodepeer.Server {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), loadServerEnv+"=1")
+	if len(poller) > 0 && poller[0] {
+		cmd.Env = append(cmd.Env, loadPollerEnv+"=1")
+	}
 	return nodepeer.StartProcess(t, cmd)
 }
 
@@ -281,6 +304,11 @@ func TestIdleMemoryFigure(t *testing.T) {
 		srv := startLoadServer(t)
 		defer srv.Stop()
 		t.Logf("IDLE realtime (Go %s):    %s", runtime.Version(), idleSessions(t, srv, n))
+	})
+	t.Run("realtime-poller", func(t *testing.T) {
+		srv := startLoadServer(t, true)
+		defer srv.Stop()
+		t.Logf("IDLE realtime with conn.Poller: %s", idleSessions(t, srv, n))
 	})
 	t.Run("node-socket.io", func(t *testing.T) {
 		srv := nodepeer.StartServer(t)

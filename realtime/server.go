@@ -60,6 +60,10 @@ type Options struct {
 	// AllowRequest, if set, vets every handshake request; an error refuses
 	// it with 403 and the error's text.
 	AllowRequest func(r *http.Request) error
+	// GenerateID, if set, makes the Engine.IO session ids (the sid of
+	// polling requests, not the socket ids); see [engine.Options]. A
+	// cluster can route requests by a node's tag in them.
+	GenerateID func(r *http.Request) (string, error)
 	// CORS answers preflight requests and adds CORS headers; its origins
 	// may also open WebSockets. See [engine.CORSOptions].
 	CORS *engine.CORSOptions
@@ -69,6 +73,9 @@ type Options struct {
 	// WebSocket configures the WebSocket transport (origin policy,
 	// compression, connection options).
 	WebSocket conn.AcceptOptions
+	// Poller, if set, serves the sessions' WebSockets: an idle session
+	// then holds no goroutine. See [engine.Options].
+	Poller *conn.Poller
 	// HTTPCompressionThreshold: polling bodies from this size on are
 	// compressed when the request accepts gzip or deflate, as Node's
 	// httpCompression. 0 means 1024; negative turns it off.
@@ -185,9 +192,11 @@ func NewServer(opts *Options) *Server {
 		DisableWebSocket: o.DisableWebSocket,
 		DisableUpgrades:  o.DisableUpgrades,
 		AllowRequest:     o.AllowRequest,
+		GenerateID:       o.GenerateID,
 		CORS:             o.CORS,
 		Cookie:           o.Cookie,
 		WebSocket:        o.WebSocket,
+		Poller:           o.Poller,
 
 		HTTPCompressionThreshold: o.HTTPCompressionThreshold,
 	})

@@ -206,6 +206,10 @@ func Dial(ctx context.Context, t *http2.Transport, rawURL string, h http.Header)
 		cancel()
 		return nil, nil, err
 	}
+	if host := hdr.Get("Host"); host != "" {
+		req.Host = host // the :authority
+		hdr.Del("Host")
+	}
 	req.Header = hdr
 	req.ContentLength = -1
 	// ctx bounds the request only; the stream outlives it.

@@ -99,6 +99,11 @@ type Options struct {
 	// [CookieOptions].
 	Cookie *CookieOptions
 
+	// Poller, if set, serves the sessions' WebSockets (over HTTP/1.1):
+	// an idle session then holds no goroutine at all, only its state and
+	// socket. nil gives each WebSocket a reading goroutine.
+	Poller *conn.Poller
+
 	// WebSocket configures the WebSocket transport: origin policy,
 	// compression and connection options. Its ReadLimit is set to
 	// MaxPayload, and a zero WriteTimeout becomes 10 s. The default origin
@@ -159,6 +164,7 @@ type Server struct {
 	// guarded by mu
 	sessions       map[string]*Session
 	closed         bool
+	waiting        bool // Close waits for the sessions' goroutines
 	onConnection   []func(*Session)
 	onError        []func(*ConnectionError)
 	onInitHeaders  []func(http.Header, *http.Request)
@@ -293,6 +299,9 @@ func (s *Server) Close() error {
 	for _, ss := range all {
 		ss.close(ReasonForcedClose, ErrServerClosed, true)
 	}
+	s.mu.Lock()
+	s.waiting = true
+	s.mu.Unlock()
 	s.wg.Wait()
 	// Polling sessions kept for a last GET are dropped now.
 	for _, ss := range all {
@@ -434,6 +443,35 @@ func isUpgrade(r *http.Request) bool {
 		r.Method == http.MethodConnect && r.Proto == "websocket"
 }
 
+// enter counts the calling goroutine among the sessions' (Close waits for
+// them) and reports whether it may go on: false once Close has started
+// waiting, when nothing new may begin. leave undoes a successful enter.
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.waiting {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) leave() { s.wg.Done() }
+
+// spawn runs fn on a goroutine of its own, counted among the sessions'
+// while Close has not yet started waiting (then it runs uncounted: it can
+// only be the last writer of a session that closed meanwhile).
+func (s *Server) spawn(fn func()) {
+	if !s.enter() {
+		go fn()
+		return
+	}
+	go func() {
+		defer s.leave()
+		fn()
+	}()
+}
+
 var errTooManySessions = errors.New("engine: too many sessions")
 
 // newSession registers a session. The server's mu is held while it is
@@ -554,19 +592,7 @@ func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	ss.start(c)
 	s.connected(ss)
-	readOn(r, func() { ss.readLoop(c) }) // the session counted the reader and started the writer
-}
-
-// readOn runs a session's WebSocket reader. Over HTTP/1.1 it runs on a
-// goroutine of its own and the handler returns, so that net/http's
-// goroutine and its buffers for the connection (8 KiB) go away; an HTTP/2
-// stream (RFC 8441) lives only as long as its handler, which reads then.
-func readOn(r *http.Request, read func()) {
-	if r.ProtoMajor == 1 {
-		go read()
-		return
-	}
-	read()
+	ss.readOn(r, c)
 }
 
 // acceptOptions returns the WebSocket options for one handshake: the

@@ -221,7 +221,6 @@ func (ss *Session) start(ws *conn.Conn) {
 		if o.InitialPacket != nil {
 			ss.queue = append(ss.queue, queued{Encoded: EncodeText(o.InitialPacket)})
 		}
-		ss.srv.wg.Add(1) // the caller, which goes on to read
 		ss.ws = ws
 		ss.startWriterLocked()
 	}

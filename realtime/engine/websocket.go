@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -14,36 +15,80 @@ import (
 var probeReply = []byte("3probe")
 
 // readLoop reads the session's WebSocket until it fails or the session
-// closes. It is one of the session's counted goroutines.
+// closes.
 func (ss *Session) readLoop(c *conn.Conn) {
-	defer ss.srv.wg.Done()
 	for {
 		typ, b, err := c.ReadMessage(context.Background(), nil)
 		if err != nil {
-			reason := ReasonTransportError
-			if conn.CloseStatus(err) != 0 {
-				reason = ReasonTransportClose
-			}
-			ss.close(reason, err, false)
+			ss.readFailed(err)
 			return
 		}
-		p := engineio.Packet{Type: engineio.Message, Data: b, Binary: true}
-		if typ == conn.Text {
-			if p, err = engineio.ParsePacket(b); err != nil {
-				ss.close(ReasonParseError, err, false)
-				return
-			}
-		}
-		ss.inMu.Lock()
-		err = ss.onPacket(p)
-		ss.inMu.Unlock()
-		if err != nil {
-			if !errors.Is(err, errSessionEnded) {
-				ss.close(ReasonParseError, err, false)
-			}
+		if !ss.onWebSocketMessage(typ, b) {
 			return
 		}
 	}
+}
+
+// readFailed closes the session whose WebSocket read failed.
+func (ss *Session) readFailed(err error) {
+	reason := ReasonTransportError
+	if conn.CloseStatus(err) != 0 {
+		reason = ReasonTransportClose
+	}
+	ss.close(reason, err, false)
+}
+
+// onWebSocketMessage handles one WebSocket message, which it keeps (the
+// caller must not reuse b), and reports whether to go on reading.
+func (ss *Session) onWebSocketMessage(typ conn.MessageType, b []byte) bool {
+	p := engineio.Packet{Type: engineio.Message, Data: b, Binary: true}
+	if typ == conn.Text {
+		var err error
+		if p, err = engineio.ParsePacket(b); err != nil {
+			ss.close(ReasonParseError, err, false)
+			return false
+		}
+	}
+	ss.inMu.Lock()
+	err := ss.onPacket(p)
+	ss.inMu.Unlock()
+	if err != nil {
+		if !errors.Is(err, errSessionEnded) {
+			ss.close(ReasonParseError, err, false)
+		}
+		return false
+	}
+	return true
+}
+
+// readOn runs a session's WebSocket reader. With a Poller, the connection
+// is watched by it and no goroutine waits on it. Otherwise, over HTTP/1.1 it
+// runs on a goroutine of its own and the handler returns, so that
+// net/http's goroutine and its buffers for the connection (8 KiB) go away;
+// an HTTP/2 stream (RFC 8441) lives only as long as its handler, which reads
+// then.
+func (ss *Session) readOn(r *http.Request, c *conn.Conn) {
+	if r.ProtoMajor != 1 {
+		if ss.srv.enter() {
+			defer ss.srv.leave()
+		}
+		ss.readLoop(c)
+		return
+	}
+	if p := ss.srv.opts.Poller; p != nil {
+		err := p.Add(c, conn.PollHandler{
+			OnMessage: func(c *conn.Conn, typ conn.MessageType, b []byte) {
+				if !ss.onWebSocketMessage(typ, bytes.Clone(b)) {
+					c.CloseNow()
+				}
+			},
+			OnClose: func(_ *conn.Conn, err error) { ss.readFailed(err) },
+		})
+		if err == nil {
+			return
+		}
+	}
+	ss.srv.spawn(func() { ss.readLoop(c) })
 }
 
 // writerLinger is how long a writer waits for more messages before it
@@ -58,8 +103,8 @@ const writerLinger = 250 * time.Millisecond
 func (ss *Session) startWriterLocked() {
 	if ss.ws != nil && !ss.writer && (len(ss.queue) > 0 || ss.closed) {
 		ss.writer = true
-		ss.srv.wg.Add(1)
-		go ss.writeLoop(ss.ws)
+		c := ss.ws
+		ss.srv.spawn(func() { ss.writeLoop(c) })
 	}
 }
 
@@ -67,7 +112,6 @@ func (ss *Session) startWriterLocked() {
 // until it is empty; once the session has closed it closes the connection
 // (after the queue when the session was closed with flush).
 func (ss *Session) writeLoop(c *conn.Conn) {
-	defer ss.srv.wg.Done()
 	var spare []queued
 	var idle *time.Timer
 	for {
@@ -173,21 +217,25 @@ func (ss *Session) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ss.upgrading, ss.probed = true, false
-	ss.srv.wg.Add(1) // this goroutine; readLoop or the failure path ends it
 	ss.mu.Unlock()
-	c, err := conn.Accept(w, r, ss.srv.acceptOptions(r, ""))
-	if err == nil {
-		if ss.probe(c) {
-			readOn(r, func() { ss.readLoop(c) })
+	upgraded := false
+	if ss.srv.enter() { // Close waits for the probe
+		c, err := conn.Accept(w, r, ss.srv.acceptOptions(r, ""))
+		if err == nil {
+			if upgraded = ss.probe(c); !upgraded {
+				c.CloseNow()
+			}
+		}
+		ss.srv.leave()
+		if upgraded {
+			ss.readOn(r, c)
 			return
 		}
-		c.CloseNow()
 	}
 	ss.mu.Lock()
 	ss.upgrading, ss.probed = false, false
 	ss.mu.Unlock()
 	ss.wake()
-	ss.srv.wg.Done()
 }
 
 // probe runs the upgrade on c within UpgradeTimeout and reports whether the

@@ -105,8 +105,15 @@ func newAdapter(c *Cluster, ns *realtime.Namespace) *Adapter {
 // in its messages, and that name its response channel.
 func (a *Adapter) UID() string { return a.uid }
 
-func (a *Adapter) subscribedChannels() []string {
-	return []string{a.ch.Request(), a.ch.Response(), a.ch.NodeResponse(a.uid)}
+// subscriptions are the adapter's: its broadcast channels' pattern, and
+// the request and response channels.
+func (a *Adapter) subscriptions() []subscription {
+	return []subscription{
+		{sub{subPattern, a.ch.BroadcastPattern()}, a.onBroadcast},
+		{sub{subChannel, a.ch.Request()}, a.onChannelMessage},
+		{sub{subChannel, a.ch.Response()}, a.onChannelMessage},
+		{sub{subChannel, a.ch.NodeResponse(a.uid)}, a.onChannelMessage},
+	}
 }
 
 // Init subscribes the namespace's channels and starts its handler
@@ -115,7 +122,7 @@ func (a *Adapter) Init() error {
 	if !a.c.goWorker(a.runWork) {
 		return ErrClosed
 	}
-	a.c.sub.add(a)
+	a.c.sub.add(a, a.subscriptions()...)
 	return nil
 }
 
@@ -135,7 +142,11 @@ func (a *Adapter) Close() error {
 	}
 	clear(a.acks)
 	a.mu.Unlock()
-	a.c.sub.remove(a)
+	var subs []sub
+	for _, x := range a.subscriptions() {
+		subs = append(subs, x.sub)
+	}
+	a.c.sub.remove(a, subs...)
 	close(a.stopWork)
 	return nil
 }

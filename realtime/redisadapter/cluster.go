@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf16"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/wirelevel/ws/realtime"
@@ -50,6 +53,19 @@ type Options struct {
 	// RequestsTimeout, and is dropped at once while it does not.
 	PublishQueue      int
 	PublishQueueBytes int
+	// Sharded, if not nil, makes the cluster speak the sharded mode of
+	// @socket.io/redis-adapter 8 (createShardedAdapter: Redis 7 SPUBLISH
+	// and SSUBSCRIBE, the ClusterAdapter message format) instead of the
+	// classic one; Key is then its channelPrefix. See [ShardedOptions].
+	Sharded *ShardedOptions
+	// Streams, if not nil, makes the cluster speak
+	// @socket.io/redis-streams-adapter 0.3 instead (a Redis stream for
+	// broadcasts and room changes, pub/sub for requests and responses,
+	// sessions kept in Redis for connection state recovery across nodes);
+	// Key is then its channelPrefix. See [StreamsOptions]. At most one of
+	// Sharded and Streams may be set.
+	Streams *StreamsOptions
+
 	// OnError, if set, is called with what the cluster cannot act on: a
 	// message from Redis that is malformed or hostile, dropped
 	// ([*MessageError]); a publish that failed or was dropped
@@ -59,6 +75,80 @@ type Options struct {
 	// the callers' and must not block.
 	OnError func(err error)
 }
+
+// SubscriptionMode is the sharded mode's subscriptionMode option: which
+// rooms have a channel of their own, which a node subscribes to while it
+// has sockets in the room. Every node of a cluster must use the same.
+type SubscriptionMode string
+
+// The subscription modes of the sharded adapter.
+const (
+	// Dynamic, the default: a channel per public room (a room that is not
+	// the id of one of the node's sockets); broadcasts to one such room
+	// go there, to the nodes that have sockets in it.
+	Dynamic SubscriptionMode = "dynamic"
+	// DynamicPrivate: a channel per room, socket ids included.
+	DynamicPrivate SubscriptionMode = "dynamic-private"
+	// Static: no room channels; every node receives every broadcast.
+	Static SubscriptionMode = "static"
+)
+
+// ShardedOptions are the sharded mode's own options, with the Node
+// adapter's defaults (its channelPrefix is [Options].Key).
+type ShardedOptions struct {
+	// SubscriptionMode is "" for [Dynamic].
+	SubscriptionMode SubscriptionMode
+}
+
+// Defaults for the zero fields of [StreamsOptions], the Node adapter's.
+const (
+	DefaultStreamName       = "socket.io"
+	DefaultStreamMaxLen     = 10_000
+	DefaultStreamReadCount  = 100
+	DefaultStreamBlockTime  = 5 * time.Second
+	DefaultSessionKeyPrefix = "sio:session:"
+)
+
+// StreamsOptions are @socket.io/redis-streams-adapter's own options, with
+// its defaults (its channelPrefix is [Options].Key). Every node of a
+// cluster must use the same StreamName, StreamCount, UseShardedPubSub
+// and SessionKeyPrefix.
+type StreamsOptions struct {
+	// StreamName is the stream, or with StreamCount > 1 the prefix of the
+	// streams (name-0, name-1, ...: a namespace uses the one its name
+	// hashes to, as the Node adapter picks it). "" means "socket.io".
+	StreamName string
+	// StreamCount is the number of streams; 0 means 1.
+	StreamCount int
+	// UseShardedPubSub sends requests and responses with SPUBLISH and
+	// SSUBSCRIBE (Redis 7) rather than PUBLISH and SUBSCRIBE.
+	UseShardedPubSub bool
+	// MaxLen bounds the stream: XADD trims it with MAXLEN ~. 0 means
+	// 10,000 entries.
+	MaxLen int64
+	// ReadCount is the most entries one XREAD returns (COUNT); 0 means
+	// 100.
+	ReadCount int64
+	// BlockTime is how long one XREAD waits for entries (BLOCK); 0 means
+	// 5 s.
+	BlockTime time.Duration
+	// SessionKeyPrefix is the prefix of the keys of the sessions kept for
+	// connection state recovery; "" means "sio:session:".
+	SessionKeyPrefix string
+	// OnlyPlaintext writes every stream entry's data in JSON, skipping
+	// the check for binaries (which otherwise go in base64 msgpack), as
+	// the Node adapter's onlyPlaintext.
+	OnlyPlaintext bool
+}
+
+// mode is what a Cluster speaks.
+type mode uint8
+
+const (
+	classic mode = iota
+	sharded
+	streams
+)
 
 // Errors.
 var (
@@ -77,14 +167,21 @@ var (
 // counted by Redis but does not answer. The results that came are returned
 // with it. It matches [ErrTimeout].
 type TimeoutError struct {
-	Request  wire.RequestType // what was asked, such as REMOTE_FETCH
-	Received int              // answers that came
-	Expected int              // answers expected: the other nodes Redis counted
+	Request wire.RequestType // what was asked, such as REMOTE_FETCH
+	// Message is what was asked in the sharded and streams modes, such as
+	// FETCH_SOCKETS (0 in the classic mode).
+	Message  wire.MessageType
+	Received int // answers that came
+	Expected int // answers expected: the other nodes Redis counted
 }
 
 // Error implements error.
 func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("redisadapter: timeout reached waiting for %s: only %d responses received out of %d", e.Request, e.Received, e.Expected)
+	what := e.Request.String()
+	if e.Message != 0 {
+		what = e.Message.String()
+	}
+	return fmt.Sprintf("redisadapter: timeout reached waiting for %s: only %d responses received out of %d", what, e.Received, e.Expected)
 }
 
 // Is reports whether target is [ErrTimeout].
@@ -157,6 +254,12 @@ type Cluster struct {
 	rdb  *redis.Client
 	opts Options
 	lim  *wire.Limits
+	mode mode
+
+	// streams mode
+	sopts    StreamsOptions
+	readers  []*streamReader
+	adapters sync.Map // namespace name -> *ClusterAdapter, for the stream readers
 
 	ctx    context.Context // canceled by Close
 	cancel context.CancelFunc
@@ -193,25 +296,88 @@ func New(rdb *redis.Client, opts *Options) *Cluster {
 		o.PublishQueueBytes = DefaultPublishQueueBytes
 	}
 	c.lim = o.Limits
+	switch {
+	case o.Sharded != nil && o.Streams != nil:
+		panic("redisadapter: both Options.Sharded and Options.Streams are set")
+	case o.Sharded != nil:
+		c.mode = sharded
+		sh := *o.Sharded
+		if sh.SubscriptionMode == "" {
+			sh.SubscriptionMode = Dynamic
+		}
+		switch sh.SubscriptionMode {
+		case Dynamic, DynamicPrivate, Static:
+		default:
+			panic("redisadapter: unknown subscription mode " + string(sh.SubscriptionMode))
+		}
+		o.Sharded = &sh
+	case o.Streams != nil:
+		c.mode = streams
+		c.sopts = *o.Streams
+		so := &c.sopts
+		if so.StreamName == "" {
+			so.StreamName = DefaultStreamName
+		}
+		if so.StreamCount <= 0 {
+			so.StreamCount = 1
+		}
+		if so.MaxLen <= 0 {
+			so.MaxLen = DefaultStreamMaxLen
+		}
+		if so.ReadCount <= 0 {
+			so.ReadCount = DefaultStreamReadCount
+		}
+		if so.BlockTime <= 0 {
+			so.BlockTime = DefaultStreamBlockTime
+		}
+		if so.SessionKeyPrefix == "" {
+			so.SessionKeyPrefix = DefaultSessionKeyPrefix
+		}
+		o.Streams = so
+	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.pub.init(c)
 	c.sub.init(c)
 	c.wg.Add(2)
 	go c.pub.run()
 	go c.sub.run()
+	if c.mode == streams {
+		for i := range c.sopts.StreamCount {
+			r := newStreamReader(c, c.streamName(i))
+			c.readers = append(c.readers, r)
+			c.wg.Add(1)
+			go r.run()
+		}
+	}
 	return c
 }
 
 // NewAdapter returns the adapter of a namespace; it is what
 // [realtime.Options].NewAdapter takes.
+// It is an [*Adapter] in the classic mode and a [*ClusterAdapter] in the
+// sharded and streams modes.
 func (c *Cluster) NewAdapter(ns *realtime.Namespace) realtime.Adapter {
+	if c.mode != classic {
+		return newClusterAdapter(c, ns)
+	}
 	return newAdapter(c, ns)
 }
 
 // Ready waits until every namespace's subscriptions are confirmed by Redis
 // on the subscriber connection, so that other nodes count this one and
-// reach it, or until ctx is done.
-func (c *Cluster) Ready(ctx context.Context) error { return c.sub.ready(ctx) }
+// reach it, and with Streams until every stream is read from a known
+// entry on, or until ctx is done.
+func (c *Cluster) Ready(ctx context.Context) error {
+	if err := c.sub.ready(ctx); err != nil {
+		return err
+	}
+	for _, r := range c.readers {
+		if err := r.ready(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Stats returns the cluster's counters.
 func (c *Cluster) Stats() Stats {
@@ -236,6 +402,9 @@ func (c *Cluster) Close() error {
 	c.pub.close()
 	c.sub.close()
 	c.cancel()
+	for _, r := range c.readers {
+		r.close()
+	}
 	c.wg.Wait()
 	return nil
 }
@@ -277,10 +446,51 @@ func (c *Cluster) serverCount(ctx context.Context, channel string) (int, error) 
 	return int(m[channel]), nil
 }
 
+// shardCount returns the number of nodes subscribed to a sharded
+// channel: PUBSUB SHARDNUMSUB, as the sharded adapter counts them.
+func (c *Cluster) shardCount(ctx context.Context, channel string) (int, error) {
+	m, err := c.rdb.PubSubShardNumSub(ctx, channel).Result()
+	if err != nil {
+		return 0, fmt.Errorf("redisadapter: PUBSUB SHARDNUMSUB: %w", err)
+	}
+	return int(m[channel]), nil
+}
+
+// streamName returns the name of the stream i, as the streams adapter
+// names them: the name itself when there is one stream, name-i otherwise.
+func (c *Cluster) streamName(i int) string {
+	if c.sopts.StreamCount == 1 {
+		return c.sopts.StreamName
+	}
+	return c.sopts.StreamName + "-" + strconv.Itoa(i)
+}
+
+// streamOf returns the stream of a namespace: the streams adapter's
+// hashCode of its name (Java's, over UTF-16 code units, in 32 bits)
+// modulo the stream count, negative included.
+func (c *Cluster) streamOf(nsp string) string {
+	if c.sopts.StreamCount == 1 {
+		return c.sopts.StreamName
+	}
+	var h int32
+	for _, u := range utf16.Encode([]rune(nsp)) {
+		h = h*31 + int32(u)
+	}
+	return c.sopts.StreamName + "-" + strconv.Itoa(int(h)%c.sopts.StreamCount)
+}
+
 // newUID returns 6 random characters of [A-Za-z0-9_-], as uid2(6) gives
 // the Node adapter's uids and request ids.
 func newUID() string {
 	var b [6]byte
 	rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])[:6]
+}
+
+// newHexID returns 16 hexadecimal digits, as randomBytes(8) gives
+// socket.io-adapter's ClusterAdapter its uids and request ids.
+func newHexID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

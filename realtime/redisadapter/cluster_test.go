@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/wirelevel/ws/realtime"
 	"github.com/wirelevel/ws/realtime/client"
 	"github.com/wirelevel/ws/realtime/redisadapter/internal/redistest"
@@ -27,6 +28,55 @@ type cluster2 struct {
 
 func (c *cluster2) all() []*goClient { return []*goClient{c.a1, c.a2, c.b1, c.b2} }
 
+// clusterModes are the modes the in-process cluster tests run in.
+var clusterModes = []struct {
+	name string
+	opts Options
+}{
+	{"classic", Options{}},
+	{"sharded", Options{Sharded: &ShardedOptions{}}},
+	{"sharded static", Options{Sharded: &ShardedOptions{SubscriptionMode: Static}}},
+	{"sharded dynamic-private", Options{Sharded: &ShardedOptions{SubscriptionMode: DynamicPrivate}}},
+	{"streams", Options{Streams: &StreamsOptions{}}},
+	{"streams sharded pub/sub", Options{Streams: &StreamsOptions{UseShardedPubSub: true, StreamCount: 3}}},
+}
+
+// forModes runs test in every mode of clusterModes, or in those named.
+func forModes(t *testing.T, test func(t *testing.T, opts *Options), only ...string) {
+	for _, m := range clusterModes {
+		if len(only) > 0 && !slices.Contains(only, m.name) {
+			continue
+		}
+		t.Run(m.name, func(t *testing.T) {
+			o := m.opts
+			test(t, &o)
+		})
+	}
+}
+
+// silentNode subscribes where a node of the mode is counted, and never
+// answers (as a paused node).
+func silentNode(t *testing.T, rs *redistest.Server, opts *Options) {
+	t.Helper()
+	ctx := context.Background()
+	rdb := rs.Client(t)
+	var ps *redis.PubSub
+	switch {
+	case opts.Sharded != nil:
+		ps = rdb.SSubscribe(ctx, wire.Channels{}.Broadcast())
+	case opts.Streams != nil && opts.Streams.UseShardedPubSub:
+		ps = rdb.SSubscribe(ctx, wire.Channels{}.Broadcast())
+	case opts.Streams != nil:
+		ps = rdb.Subscribe(ctx, wire.Channels{}.Broadcast())
+	default:
+		ps = rdb.Subscribe(ctx, wire.Channels{}.Request())
+	}
+	t.Cleanup(func() { ps.Close() })
+	if _, err := ps.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func startCluster2(t *testing.T, opts *Options) *cluster2 {
 	t.Helper()
 	c := &cluster2{rs: redistest.Start(t)}
@@ -40,8 +90,10 @@ func startCluster2(t *testing.T, opts *Options) *cluster2 {
 	return c
 }
 
-func TestBroadcasts(t *testing.T) {
-	c := startCluster2(t, nil)
+func TestBroadcasts(t *testing.T) { forModes(t, testBroadcasts) }
+
+func testBroadcasts(t *testing.T, opts *Options) {
+	c := startCluster2(t, opts)
 	bin := []byte{0, 1, 0xff}
 	for _, tc := range []struct {
 		name string
@@ -106,8 +158,10 @@ func TestBroadcasts(t *testing.T) {
 	}
 }
 
-func TestSocketsJoinThenBroadcast(t *testing.T) {
-	c := startCluster2(t, nil)
+func TestSocketsJoinThenBroadcast(t *testing.T) { forModes(t, testSocketsJoinThenBroadcast) }
+
+func testSocketsJoinThenBroadcast(t *testing.T, opts *Options) {
+	c := startCluster2(t, opts)
 	for i := range 20 {
 		room := fmt.Sprintf("new%d", i)
 		from := []*goNode{c.a, c.b}[i%2]
@@ -132,8 +186,10 @@ func TestSocketsJoinThenBroadcast(t *testing.T) {
 	}
 }
 
-func TestFetchSockets(t *testing.T) {
-	c := startCluster2(t, nil)
+func TestFetchSockets(t *testing.T) { forModes(t, testFetchSockets) }
+
+func testFetchSockets(t *testing.T, opts *Options) {
+	c := startCluster2(t, opts)
 	ctx := context.Background()
 	ss, err := c.a.ns("/").In("r2", "r3").FetchSockets(ctx)
 	if err != nil {
@@ -187,7 +243,7 @@ func TestFetchSockets(t *testing.T) {
 	if err != nil || len(ids) != 4 {
 		t.Errorf("AllSockets from B = %q, %v; want 4", ids, err)
 	}
-	rooms, err := c.b.adapter("/").AllRooms(ctx)
+	rooms, err := c.b.allRooms(ctx, "/")
 	if err != nil || !slices.Contains(rooms, "r1") || !slices.Contains(rooms, c.a1.c.ID()) {
 		t.Errorf("AllRooms from B = %q, %v", rooms, err)
 	}
@@ -208,8 +264,14 @@ func TestFetchSockets(t *testing.T) {
 	}
 }
 
+// TestBroadcastWithAck runs in the modes whose requests differ (the subscription
+// modes do not change them).
 func TestBroadcastWithAck(t *testing.T) {
-	c := startCluster2(t, nil)
+	forModes(t, testBroadcastWithAck, "classic", "sharded", "streams", "streams sharded pub/sub")
+}
+
+func testBroadcastWithAck(t *testing.T, opts *Options) {
+	c := startCluster2(t, opts)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name  string
@@ -253,8 +315,14 @@ func TestBroadcastWithAck(t *testing.T) {
 	}
 }
 
+// TestServerSideEmit runs in the modes whose requests differ (the subscription
+// modes do not change them).
 func TestServerSideEmit(t *testing.T) {
-	c := startCluster2(t, nil)
+	forModes(t, testServerSideEmit, "classic", "sharded", "streams", "streams sharded pub/sub")
+}
+
+func testServerSideEmit(t *testing.T, opts *Options) {
+	c := startCluster2(t, opts)
 	ctx := context.Background()
 	if err := c.a.srv.ServerSideEmit("sse", 1, "x"); err != nil {
 		t.Fatal(err)
@@ -287,17 +355,20 @@ func TestServerSideEmit(t *testing.T) {
 	}
 }
 
+// TestRequestsTimeout runs in the modes whose requests differ (the subscription
+// modes do not change them).
 func TestRequestsTimeout(t *testing.T) {
+	forModes(t, testRequestsTimeout, "classic", "sharded", "streams")
+}
+
+func testRequestsTimeout(t *testing.T, opts *Options) {
 	rs := redistest.Start(t)
-	a := startGoNode(t, rs, "A", &Options{RequestsTimeout: 300 * time.Millisecond})
+	o := *opts
+	o.RequestsTimeout = 300 * time.Millisecond
+	a := startGoNode(t, rs, "A", &o)
 	dialGo(t, a, "a1", "/", "r1", client.WebSocket)
 	// A node Redis counts that never answers (as a paused one).
-	ch := wire.Channels{}
-	ps := rs.Client(t).Subscribe(context.Background(), ch.Request())
-	defer ps.Close()
-	if _, err := ps.Receive(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	silentNode(t, rs, opts)
 	ctx := context.Background()
 	start := time.Now()
 	ss, err := a.ns("/").FetchSockets(ctx)
@@ -308,7 +379,7 @@ func TestRequestsTimeout(t *testing.T) {
 	if d := time.Since(start); d < 250*time.Millisecond || d > 2*time.Second {
 		t.Errorf("FetchSockets took %v, want about 300 ms", d)
 	}
-	rooms, err := a.adapter("/").AllRooms(ctx)
+	rooms, err := a.allRooms(ctx, "/")
 	if !errors.Is(err, ErrTimeout) || !slices.Contains(rooms, "r1") {
 		t.Errorf("AllRooms = %q, %v", rooms, err)
 	}

@@ -89,13 +89,13 @@ func handshakeJSON(h *realtime.Handshake) json.RawMessage {
 // dataJSON returns a socket's data as JSON.stringify would write it; {}
 // (Node's default) when there is none or it cannot be written, which is
 // reported.
-func (a *Adapter) dataJSON(id string, v any) json.RawMessage {
+func dataJSON(c *Cluster, id string, v any) json.RawMessage {
 	if v == nil {
 		return json.RawMessage("{}")
 	}
 	b, err := wire.AppendJSONValue(nil, v)
 	if err != nil {
-		a.c.report(fmt.Errorf("redisadapter: the data of socket %s cannot go to other nodes: %w", id, err))
+		c.report(fmt.Errorf("redisadapter: the data of socket %s cannot go to other nodes: %w", id, err))
 		return json.RawMessage("{}")
 	}
 	return b

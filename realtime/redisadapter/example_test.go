@@ -86,3 +86,57 @@ func ExampleEmitter_Emit_values() {
 	// Output:
 	// socket.io#/# 93 a7 65 6d 69 74 74 65 72 83 a4 74 79 70 65 02 a4 64 61 74 61 93 a2 65 76 82 a1 7a 01 a1 61 d6 ff 00 00 00 00 c4 01 07 a3 6e 73 70 a1 2f 83 a5 72 6f 6f 6d 73 90 a5 66 6c 61 67 73 80 a6 65 78 63 65 70 74 90
 }
+
+// In the streams mode, with connection state recovery, a client whose
+// connection drops comes back to any node, Go or Node, with its id, rooms
+// and data, and receives what was broadcast to it meanwhile.
+func ExampleStreamsOptions() {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer rdb.Close()
+	cl := redisadapter.New(rdb, &redisadapter.Options{Streams: &redisadapter.StreamsOptions{}})
+	defer cl.Close()
+	srv := realtime.NewServer(&realtime.Options{
+		NewAdapter:              cl.NewAdapter,
+		ConnectionStateRecovery: &realtime.RecoveryOptions{MaxDisconnectionDuration: 2 * time.Minute},
+	})
+	defer srv.Close()
+	srv.OnConnection(func(s *realtime.Socket) {
+		if s.Recovered() {
+			return // its rooms are back, and it has received what it missed
+		}
+		s.Join("news")
+	})
+	http.Handle("/socket.io/", srv)
+}
+
+// In the sharded mode (Redis 7), a broadcast to one room reaches only the
+// nodes with sockets in it.
+func ExampleShardedOptions() {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer rdb.Close()
+	cl := redisadapter.New(rdb, &redisadapter.Options{Sharded: &redisadapter.ShardedOptions{SubscriptionMode: redisadapter.Dynamic}})
+	defer cl.Close()
+	srv := realtime.NewServer(&realtime.Options{NewAdapter: cl.NewAdapter})
+	defer srv.Close()
+	srv.To("room42").Emit("news", "on the room's channel only")
+	http.Handle("/socket.io/", srv)
+}
+
+// With a Forwarder, Go nodes behind a balancer without sticky sessions
+// serve HTTP long-polling: each request reaches the node of its session.
+func ExampleForwarder() {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer rdb.Close()
+	cl := redisadapter.New(rdb, nil)
+	defer cl.Close()
+	// Where the other nodes reach this one.
+	fw, err := redisadapter.NewForwarder(rdb, &redisadapter.ForwardOptions{Address: "http://10.0.0.1:8080"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer fw.Close()
+	srv := realtime.NewServer(&realtime.Options{NewAdapter: cl.NewAdapter, GenerateID: fw.GenerateID})
+	defer srv.Close()
+	http.Handle("/socket.io/", fw.Wrap(srv))
+	log.Fatal(http.ListenAndServe(":8080", nil))
+}

@@ -20,8 +20,10 @@ import (
 // and broadcasts flow again. What is published while Redis is down is lost
 // (pub/sub is at most once); the clients stay connected and nothing
 // crashes.
-func TestRedisRestart(t *testing.T) {
-	c := startCluster2(t, nil)
+func TestRedisRestart(t *testing.T) { forModes(t, testRedisRestart, "classic", "sharded", "streams") }
+
+func testRedisRestart(t *testing.T, opts *Options) {
+	c := startCluster2(t, opts)
 	for round := range 2 {
 		c.rs.Stop()
 		eventually(t, "the nodes see the connection lost", func() string {
@@ -85,8 +87,12 @@ func TestRedisRestart(t *testing.T) {
 // TestNoGoroutineLeft checks that a closed cluster leaves no goroutine of
 // its own behind, after connection losses too.
 func TestNoGoroutineLeft(t *testing.T) {
+	forModes(t, testNoGoroutineLeft, "classic", "sharded", "streams sharded pub/sub")
+}
+
+func testNoGoroutineLeft(t *testing.T, opts *Options) {
 	rs := redistest.Start(t)
-	n := startGoNode(t, rs, "A", nil)
+	n := startGoNode(t, rs, "A", opts)
 	dialGo(t, n, "a1", "/", "r1", client.WebSocket)
 	n.ns("/dyn") // one more namespace, one more handler goroutine
 	if ours := ourGoroutines(); len(ours) < 3 {
@@ -119,7 +125,8 @@ func ourGoroutines() []string {
 	var out []string
 	for _, g := range strings.Split(string(buf), "\n\n") {
 		if strings.Contains(g, "redisadapter.(*subscriber).run") || strings.Contains(g, "redisadapter.(*publisher).run") ||
-			strings.Contains(g, "redisadapter.(*Adapter).runWork") {
+			strings.Contains(g, "redisadapter.(*Adapter).runWork") || strings.Contains(g, "redisadapter.(*ClusterAdapter).runWork") ||
+			strings.Contains(g, "redisadapter.(*streamReader).run") || strings.Contains(g, "redisadapter.(*Forwarder).renew") {
 			out = append(out, g)
 		}
 	}

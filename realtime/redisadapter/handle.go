@@ -122,7 +122,7 @@ func (a *Adapter) onRequest(channel string, b []byte) {
 		details, _ := a.MemoryAdapter.FetchSockets(ctx, selection(r.Opts))
 		resp := &wire.Response{Type: wire.RemoteFetch, RequestID: r.RequestID, Sockets: make([]wire.RemoteSocket, len(details))}
 		for i, d := range details {
-			resp.Sockets[i] = wire.RemoteSocket{ID: d.ID, Handshake: handshakeJSON(d.Handshake), Rooms: nonNil(d.Rooms), Data: a.dataJSON(d.ID, d.Data)}
+			resp.Sockets[i] = wire.RemoteSocket{ID: d.ID, Handshake: handshakeJSON(d.Handshake), Rooms: nonNil(d.Rooms), Data: dataJSON(a.c, d.ID, d.Data)}
 		}
 		a.respond(r, resp)
 
@@ -244,7 +244,7 @@ func (a *Adapter) onResponse(channel string, b []byte) {
 		case wire.BroadcastClientCount:
 			ar.clientCount(max(r.ClientCount, 0))
 		case wire.BroadcastAck:
-			args, err := a.ackArgs(r.Packet)
+			args, err := ackArgs(a.c, r.Packet)
 			if err != nil {
 				a.c.dropped(channel, err)
 				return
@@ -295,10 +295,10 @@ func (a *Adapter) onResponse(channel string, b []byte) {
 
 // ackArgs turns a BROADCAST_ACK's packet, one msgpack value or nothing,
 // into the acknowledgement's arguments.
-func (a *Adapter) ackArgs(packet []byte) (socketio.Args, error) {
+func ackArgs(c *Cluster, packet []byte) (socketio.Args, error) {
 	p := socketio.Packet{Type: socketio.Ack, Data: []byte("[]")}
 	if packet != nil {
-		data, atts, err := wire.AppendJSON([]byte{'['}, nil, packet, a.c.lim)
+		data, atts, err := wire.AppendJSON([]byte{'['}, nil, packet, c.lim)
 		if err != nil {
 			return socketio.Args{}, err
 		}

@@ -2,9 +2,11 @@ package redisadapter
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -122,6 +124,14 @@ func (n *goNode) errors() []error {
 func (n *goNode) ns(name string) *realtime.Namespace { return n.srv.Of(name) }
 
 func (n *goNode) adapter(name string) *Adapter { return n.srv.Of(name).Adapter().(*Adapter) }
+
+// allRooms asks the namespace's adapter, of either kind, for every node's
+// rooms.
+func (n *goNode) allRooms(ctx context.Context, nsp string) ([]string, error) {
+	return n.srv.Of(nsp).Adapter().(interface {
+		AllRooms(context.Context) ([]string, error)
+	}).AllRooms(ctx)
+}
 
 // rawArgs writes arguments as the tests compare them: their JSON, then the
 // attachments in hex.
@@ -241,3 +251,86 @@ type quiet struct{}
 func (quiet) Printf(context.Context, string, ...any) {}
 
 func init() { redis.SetLogger(quiet{}) }
+
+// switchProxy is a TCP proxy in front of one node at a time, so that a
+// client's reconnection reaches another node: cut closes its connections
+// and refuses new ones, switchTo points it at a node and lets clients in.
+type switchProxy struct {
+	ln net.Listener
+
+	mu     sync.Mutex
+	target string // "" while cut
+	conns  map[net.Conn]struct{}
+}
+
+func newSwitchProxy(t *testing.T, target string) *switchProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &switchProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	go p.serve()
+	t.Cleanup(func() {
+		ln.Close()
+		p.cut()
+	})
+	return p
+}
+
+func (p *switchProxy) url() string { return "http://" + p.ln.Addr().String() }
+
+func (p *switchProxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		target := p.target
+		p.mu.Unlock()
+		if target == "" {
+			c.Close()
+			continue
+		}
+		b, err := net.DialTimeout("tcp", target, 5*time.Second)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns[c], p.conns[b] = struct{}{}, struct{}{}
+		p.mu.Unlock()
+		go func() {
+			io.Copy(b, c)
+			b.Close()
+			c.Close()
+		}()
+		go func() {
+			io.Copy(c, b)
+			b.Close()
+			c.Close()
+		}()
+	}
+}
+
+// cut closes every connection through the proxy and refuses new ones.
+func (p *switchProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.target = ""
+	for c := range p.conns {
+		c.Close()
+	}
+	clear(p.conns)
+}
+
+// switchTo sends new connections to target (host:port or a URL).
+func (p *switchProxy) switchTo(target string) {
+	target = strings.TrimPrefix(target, "http://")
+	p.mu.Lock()
+	p.target = target
+	p.mu.Unlock()
+}
+
+func base64Std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

@@ -213,3 +213,173 @@ func FuzzAdapterMessage(f *testing.F) {
 		}
 	})
 }
+
+// hostileClusterMessages are ClusterAdapter messages a node of the
+// sharded or streams mode must drop, each reported (report) or silently
+// ignored as the Node adapter ignores it. In the streams mode they go to
+// the stream as an entry's data (type from the message, "3" for junk) and
+// on pub/sub.
+var hostileClusterMessages = []struct {
+	name    string
+	typ     string // the stream entry's type
+	payload string
+	report  bool
+}{
+	{"empty", "3", "", true},
+	{"never-used byte", "3", "\xc1", true},
+	{"broken JSON", "3", `{"type":3,"data":{`, true},
+	{"data not an object", "3", `{"type":3,"data":[1],"uid":"z","nsp":"/"}`, true},
+	{"broadcast without opts", "3", `{"type":3,"data":{"packet":{"type":2,"data":["ev"]}},"uid":"z","nsp":"/"}`, true},
+	{"broadcast without packet data", "3", `{"type":3,"data":{"packet":{"type":2},"opts":{"rooms":[],"except":[]}},"uid":"z","nsp":"/"}`, true},
+	{"connect packet", "3", `{"type":3,"data":{"packet":{"type":0,"data":{}},"opts":{"rooms":[],"except":[]}},"uid":"z","nsp":"/"}`, true},
+	{"reserved event", "3", `{"type":3,"data":{"packet":{"type":2,"data":["disconnect"]},"opts":{"rooms":[],"except":[]}},"uid":"z","nsp":"/"}`, true},
+	{"rooms as objects", "4", `{"type":4,"data":{"opts":{"rooms":[{}],"except":[]},"rooms":["x"]},"uid":"z","nsp":"/"}`, true},
+	{"fetch without requestId", "7", `{"type":7,"data":{"opts":{"rooms":[],"except":[]}},"uid":"z","nsp":"/"}`, true},
+	{"server-side event not an array", "9", `{"type":9,"data":{"packet":5},"uid":"z","nsp":"/"}`, true},
+	{"server-side event with binary", "9", "\x84\xa4type\x09\xa4data\x81\xa6packet\x92\xa3sse\xc4\x01\x00\xa3uid\xa1z\xa3nsp\xa1/", true},
+	{"bin32 of 4 GiB announced", "3", "\x84\xa4type\x03\xa4data\x82\xa6packet\x82\xa4type\x02\xa4data\x92\xa2ev\xc6\xff\xff\xff\xff\xa4opts\x80\xa3uid\xa1z\xa3nsp\xa1/", true},
+	{"nested 1000 deep", "3", `{"type":3,"data":{"packet":{"type":2,"data":` + strings.Repeat("[", 1000) + `}}}`, true},
+	{"no namespace", "3", `{"type":3,"data":{"packet":{"type":2,"data":["ev"]},"opts":{"rooms":[],"except":[]}},"uid":"z"}`, false},
+	{"other namespace", "3", `{"type":3,"data":{"packet":{"type":2,"data":["ev"]},"opts":{"rooms":[],"except":[]}},"uid":"z","nsp":"/chaz"}`, false},
+	{"unknown type", "42", `{"type":42,"data":{},"uid":"z","nsp":"/"}`, false},
+	{"response to no one", "8", `{"type":8,"data":{"requestId":"nobody","sockets":[]},"uid":"z","nsp":"/"}`, false},
+}
+
+// TestHostileClusterMessages sends malformed and hostile messages to a
+// node of the sharded mode (on its channels) and of the streams mode (on
+// pub/sub, and in its stream, the data as Node writes it there, base64
+// for msgpack): each is dropped, and reported unless the Node adapter
+// ignores such a message too; the client receives nothing; the node goes
+// on working.
+func TestHostileClusterMessages(t *testing.T) {
+	forModes(t, testHostileClusterMessages, "sharded", "streams")
+}
+
+func testHostileClusterMessages(t *testing.T, opts *Options) {
+	rs := redistest.Start(t)
+	n := startGoNode(t, rs, "A", opts)
+	a1 := dialGo(t, n, "a1", "/", "r1", client.WebSocket)
+	rdb := rs.Client(t)
+	ctx := context.Background()
+	ch := wire.Channels{}
+	a := n.srv.Of("/").Adapter().(*ClusterAdapter)
+	// sync is a valid broadcast from another node, sent after a hostile
+	// message by the same path: once a1 has it, that one was handled.
+	sync := func(tag string) *wire.Message {
+		data, _ := wire.AppendEventData(nil, "sync", tag)
+		return &wire.Message{Type: wire.MsgBroadcast, UID: "0000000000000000", Namespace: "/",
+			Packet: wire.Packet{Type: socketio.Event, Data: data}, Opts: &wire.Opts{}}
+	}
+	type path struct {
+		name    string
+		channel string
+		send    func(payload, typ string) error
+		sync    func(tag string) error
+	}
+	var paths []path
+	if opts.Sharded != nil {
+		for _, channel := range []string{ch.Broadcast(), ch.Room("r1"), ch.Room(a.UID())} {
+			paths = append(paths, path{channel, channel,
+				func(p, _ string) error { return rdb.SPublish(ctx, channel, p).Err() },
+				func(tag string) error {
+					return rdb.SPublish(ctx, ch.Broadcast(), wire.AppendMessage(nil, sync(tag))).Err()
+				}})
+		}
+		// Responses go to a node's own channel: sync there is a response
+		// to no one, so use the main channel, after a PING round trip.
+		paths[2].sync = func(tag string) error {
+			rdb.Ping(ctx)
+			return rdb.SPublish(ctx, ch.Broadcast(), wire.AppendMessage(nil, sync(tag))).Err()
+		}
+	} else {
+		paths = append(paths, path{"pub/sub", ch.Broadcast(),
+			func(p, _ string) error { return rdb.Publish(ctx, ch.Broadcast(), p).Err() },
+			func(tag string) error {
+				m := sync(tag)
+				m.RequestID = "r" // with acknowledgements, to go by pub/sub; no one waits for them
+				return rdb.Publish(ctx, ch.Broadcast(), wire.AppendMessageMsgpack(nil, m)).Err()
+			}})
+		paths = append(paths, path{"stream", DefaultStreamName,
+			func(p, typ string) error {
+				data := ""
+				switch {
+				case strings.HasPrefix(p, `{"type":`):
+					if i := strings.Index(p, `"data":`); i >= 0 {
+						data = p[i+len(`"data":`):]
+						if j := strings.LastIndex(data, `,"uid"`); j >= 0 {
+							data = data[:j]
+						}
+					} else {
+						data = p
+					}
+				default:
+					data = base64Std(p)
+				}
+				nsp := "/"
+				switch {
+				case strings.Contains(p, `"nsp":"/chaz"`):
+					nsp = "/chaz"
+				case strings.HasSuffix(p, `"uid":"z"}`): // "no namespace"
+					nsp = "" // skipped, as the Node adapter skips it
+				}
+				return rdb.XAdd(ctx, &redis.XAddArgs{Stream: DefaultStreamName, Values: []string{"uid", "z", "nsp", nsp, "type", typ, "data", data}}).Err()
+			},
+			func(tag string) error {
+				e := wire.NewStreamEntry(sync(tag), false)
+				return rdb.XAdd(ctx, &redis.XAddArgs{Stream: DefaultStreamName, Values: e.Values()}).Err()
+			}})
+	}
+	for _, p := range paths {
+		for _, tc := range hostileClusterMessages {
+			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
+				before := len(n.errors())
+				if err := p.send(tc.payload, tc.typ); err != nil {
+					t.Fatal(err)
+				}
+				tag := p.name + "/" + tc.name
+				if err := p.sync(tag); err != nil {
+					t.Fatal(err)
+				}
+				if got := a1.until(t, tag); len(got) != 0 {
+					t.Errorf("the client received %q", got)
+				}
+				time.Sleep(10 * time.Millisecond) // server-side events run on the namespace's goroutine
+				var reported []error
+				for _, err := range n.errors()[before:] {
+					var me *MessageError
+					if !errors.As(err, &me) {
+						t.Errorf("reported %v, want a MessageError", err)
+					}
+					reported = append(reported, err)
+				}
+				// A message a stream entry cannot carry (no data, or
+				// junk that is not base64 of an object) is reported too;
+				// a response to no one on pub/sub may be silent.
+				want := tc.report
+				if p.channel == ch.Room(a.UID()) {
+					// The sharded mode takes what comes on a node's own
+					// channel as a response, and ignores what is not one,
+					// as the Node adapter does: only what does not decode
+					// is reported.
+					_, err := wire.ParseMessage([]byte(tc.payload), nil)
+					want = err != nil
+				}
+				if got := len(reported) > 0; got != want || len(reported) > 1 {
+					if !(p.name == "stream" && !tc.report && got) {
+						t.Errorf("reported %v, want a report: %v", reported, want)
+					}
+				}
+			})
+		}
+	}
+	n.ns("/").To("r1").Emit("ev", "still here")
+	if err := paths[0].sync("end"); err != nil {
+		t.Fatal(err)
+	}
+	if got := a1.until(t, "end"); !slices.Equal(got, []string{`ev "still here"`}) {
+		t.Errorf("after the hostile messages the client received %q", got)
+	}
+	if st := n.cl.Stats(); st.Malformed == 0 || !st.Subscribed {
+		t.Errorf("stats %+v", st)
+	}
+}

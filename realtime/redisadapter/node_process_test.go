@@ -31,7 +31,25 @@ const (
 	nodeEnv        = "REDISADAPTER_TEST_NODE"
 	nodeNameEnv    = "REDISADAPTER_TEST_NODE_NAME"
 	nodeTimeoutEnv = "REDISADAPTER_TEST_NODE_TIMEOUT_MS"
+	nodeModeEnv    = "REDISADAPTER_TEST_NODE_MODE"    // as redis-cluster-node.js's MODE
+	nodeForwardEnv = "REDISADAPTER_TEST_NODE_FORWARD" // "1": forward the requests of other nodes' sessions
 )
+
+// modeOptions returns the options of a node of a mode, as
+// redis-cluster-node.js names them: the streams mode has connection state
+// recovery on.
+func modeOptions(mode string) (Options, realtime.Options) {
+	var o Options
+	var ro realtime.Options
+	switch {
+	case strings.HasPrefix(mode, "sharded:"):
+		o.Sharded = &ShardedOptions{SubscriptionMode: SubscriptionMode(strings.TrimPrefix(mode, "sharded:"))}
+	case mode == "streams":
+		o.Streams = &StreamsOptions{}
+		ro.ConnectionStateRecovery = &realtime.RecoveryOptions{MaxDisconnectionDuration: time.Minute}
+	}
+	return o, ro
+}
 
 func TestMain(m *testing.M) {
 	if addr := os.Getenv(nodeEnv); addr != "" {
@@ -140,10 +158,30 @@ func runNode(addr, name string) int {
 		outMu.Unlock()
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
-	cl := New(rdb, &Options{RequestsTimeout: time.Duration(timeout) * time.Millisecond, OnError: func(err error) {
+	o, ro := modeOptions(os.Getenv(nodeModeEnv))
+	o.RequestsTimeout = time.Duration(timeout) * time.Millisecond
+	o.OnError = func(err error) {
 		out(map[string]any{"log": name + ": " + err.Error()})
-	}})
-	srv := realtime.NewServer(&realtime.Options{NewAdapter: cl.NewAdapter})
+	}
+	cl := New(rdb, &o)
+	ro.NewAdapter = cl.NewAdapter
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		out(map[string]any{"error": err.Error()})
+		return 1
+	}
+	var fw *Forwarder
+	if os.Getenv(nodeForwardEnv) == "1" {
+		fw, err = NewForwarder(rdb, &ForwardOptions{Address: "http://" + ln.Addr().String(), OnError: func(err error) {
+			out(map[string]any{"log": name + ": " + err.Error()})
+		}})
+		if err != nil {
+			out(map[string]any{"error": err.Error()})
+			return 1
+		}
+		ro.GenerateID = fw.GenerateID
+	}
+	srv := realtime.NewServer(&ro)
 	for _, nsp := range []string{"/", "/chat"} {
 		ns := srv.Of(nsp)
 		ns.OnConnection(func(s *realtime.Socket) {
@@ -184,12 +222,10 @@ func runNode(addr, name string) int {
 			}
 		})
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		out(map[string]any{"error": err.Error()})
-		return 1
-	}
 	hs := &http.Server{Handler: srv}
+	if fw != nil {
+		hs.Handler = fw.Wrap(srv)
+	}
 	go hs.Serve(ln)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	err = cl.Ready(ctx)
@@ -209,6 +245,14 @@ func runNode(addr, name string) int {
 			continue
 		}
 		go func() {
+			if c.Op == "stats" {
+				st := map[string]any{"sessions": srv.SessionCount()}
+				if fw != nil {
+					st["forwarded"], st["failed"] = fw.Stats().Forwarded, fw.Stats().Failed
+				}
+				out(map[string]any{"id": c.ID, "result": st})
+				return
+			}
 			res, err := nodeOp(srv, cl, &c)
 			if err == nil {
 				// What the command published is on Redis before the
@@ -226,6 +270,9 @@ func runNode(addr, name string) int {
 	}
 	hs.Close()
 	srv.Close()
+	if fw != nil {
+		fw.Close()
+	}
 	cl.Close()
 	return 0
 }
@@ -275,6 +322,9 @@ func nodeOp(srv *realtime.Server, cl *Cluster, c *nodeCmd) (any, error) {
 	case "emitAck":
 		return settle(sel.Timeout(time.Duration(max(c.TimeoutMs, 1))*time.Millisecond).EmitWithAck(ctx, "ack-me")), nil
 	case "fetchSockets":
+		if c.Local {
+			sel = sel.Local()
+		}
 		start := time.Now()
 		ss, err := sel.FetchSockets(ctx)
 		res := map[string]any{"ms": time.Since(start).Milliseconds()}
@@ -313,7 +363,9 @@ func nodeOp(srv *realtime.Server, cl *Cluster, c *nodeCmd) (any, error) {
 		}
 		return settle(ns.ServerSideEmitWithAck(ctx, "sse", args...)), nil
 	case "allRooms":
-		rooms, err := ns.Adapter().(*Adapter).AllRooms(ctx)
+		rooms, err := ns.Adapter().(interface {
+			AllRooms(context.Context) ([]string, error)
+		}).AllRooms(ctx)
 		return rooms, err
 	case "serverCount":
 		return ns.Adapter().ServerCount(ctx)

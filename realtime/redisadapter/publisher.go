@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Batches of the publisher: at most this many messages, or about this many
@@ -15,10 +17,65 @@ const (
 	closeTimeout  = 2 * time.Second
 )
 
+// pubOp is the command a queued message goes out with.
+type pubOp uint8
+
+const (
+	opPublish  pubOp = iota // PUBLISH channel payload
+	opSPublish              // SPUBLISH channel payload (Redis 7)
+	opXAdd                  // XADD channel MAXLEN ~ maxLen * fields...
+)
+
 type pubMsg struct {
-	channel string
-	payload []byte
+	op      pubOp
+	channel string   // the channel, or the stream of XADD
+	payload []byte   // what PUBLISH and SPUBLISH send
+	fields  []string // XADD's fields and values
+	maxLen  int64    // XADD's MAXLEN ~, 0 for none
+	// result, if set, receives XADD's entry id, or the error that kept the
+	// message from Redis; it has room for one.
+	result  chan pubResult
 	flushed chan struct{} // set on a flush marker, which is not published
+}
+
+// pubResult is the outcome of a message published with a result channel.
+type pubResult struct {
+	id  string
+	err error
+}
+
+// size is what the message counts against PublishQueueBytes.
+func (m *pubMsg) size() int64 {
+	n := len(m.payload)
+	for _, f := range m.fields {
+		n += len(f)
+	}
+	return int64(n)
+}
+
+// cmd queues the message's command on c.
+func (m *pubMsg) cmd(ctx context.Context, c redis.Cmdable) redis.Cmder {
+	switch m.op {
+	case opSPublish:
+		return c.SPublish(ctx, m.channel, m.payload)
+	case opXAdd:
+		return c.XAdd(ctx, &redis.XAddArgs{Stream: m.channel, MaxLen: m.maxLen, Approx: true, Values: m.fields})
+	}
+	return c.Publish(ctx, m.channel, m.payload)
+}
+
+// done reports the outcome to the waiter, if any.
+func (m *pubMsg) done(cmd redis.Cmder, err error) {
+	if m.result == nil {
+		return
+	}
+	r := pubResult{err: err}
+	if err == nil {
+		if sc, ok := cmd.(*redis.StringCmd); ok {
+			r.id = sc.Val()
+		}
+	}
+	m.result <- r
 }
 
 // publisher writes every message of the node in the order they were
@@ -43,30 +100,35 @@ func (p *publisher) init(c *Cluster) {
 	p.healthy.Store(true)
 }
 
-// publish queues a message. With wait, a full queue is waited for while
+// publish queues a PUBLISH. With wait, a full queue is waited for while
 // Redis answers, for at most RequestsTimeout; without, and while Redis
 // does not answer, the message is dropped and reported. The subscriber
 // goroutine never waits.
 func (p *publisher) publish(channel string, payload []byte, wait bool) {
-	n := int64(len(payload))
+	p.enqueue(pubMsg{channel: channel, payload: payload}, wait)
+}
+
+// enqueue queues m as publish does; a message that is dropped reports the
+// error to m.result too.
+func (p *publisher) enqueue(m pubMsg, wait bool) {
+	n := m.size()
 	if p.bytes.Add(n) > int64(p.c.opts.PublishQueueBytes) {
 		p.bytes.Add(-n)
-		p.drop(channel, ErrQueueFull)
+		p.dropMsg(&m, ErrQueueFull)
 		return
 	}
-	m := pubMsg{channel: channel, payload: payload}
 	select {
 	case p.q <- m:
 		return
 	case <-p.stop:
 		p.bytes.Add(-n)
-		p.drop(channel, ErrClosed)
+		p.dropMsg(&m, ErrClosed)
 		return
 	default:
 	}
 	if !wait || !p.healthy.Load() {
 		p.bytes.Add(-n)
-		p.drop(channel, ErrQueueFull)
+		p.dropMsg(&m, ErrQueueFull)
 		return
 	}
 	t := time.NewTimer(p.c.opts.RequestsTimeout)
@@ -75,11 +137,40 @@ func (p *publisher) publish(channel string, payload []byte, wait bool) {
 	case p.q <- m:
 		return
 	case <-t.C:
-		p.drop(channel, ErrQueueFull)
+		p.dropMsg(&m, ErrQueueFull)
 	case <-p.stop:
-		p.drop(channel, ErrClosed)
+		p.dropMsg(&m, ErrClosed)
 	}
 	p.bytes.Add(-n)
+}
+
+// xadd queues an XADD and, with wait, waits for its entry id (for at most
+// RequestsTimeout, or until ctx is done); without, it returns "" at once.
+func (p *publisher) xadd(ctx context.Context, stream string, maxLen int64, fields []string, wait bool) (string, error) {
+	m := pubMsg{op: opXAdd, channel: stream, fields: fields, maxLen: maxLen}
+	if !wait {
+		p.enqueue(m, true)
+		return "", nil
+	}
+	m.result = make(chan pubResult, 1)
+	p.enqueue(m, true)
+	t := time.NewTimer(p.c.opts.RequestsTimeout)
+	defer t.Stop()
+	select {
+	case r := <-m.result:
+		return r.id, r.err
+	case <-p.done:
+		return "", ErrClosed
+	case <-t.C:
+		return "", ErrTimeout
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+func (p *publisher) dropMsg(m *pubMsg, err error) {
+	p.drop(m.channel, err)
+	m.done(nil, err)
 }
 
 // flush waits until the messages queued before it have been handed to
@@ -139,15 +230,15 @@ func (p *publisher) run() {
 
 // gather appends the messages waiting, up to a batch.
 func (p *publisher) gather(batch []pubMsg) []pubMsg {
-	size := 0
+	var size int64
 	for _, m := range batch {
-		size += len(m.payload)
+		size += m.size()
 	}
 	for len(batch) < maxBatch && size < maxBatchBytes {
 		select {
 		case m := <-p.q:
 			batch = append(batch, m)
-			size += len(m.payload)
+			size += m.size()
 		default:
 			return batch
 		}
@@ -169,7 +260,7 @@ func (p *publisher) exec(ctx context.Context, all []pubMsg) {
 		if len(batch) != len(all) {
 			batch = append(batch, m)
 		}
-		size += int64(len(m.payload))
+		size += m.size()
 	}
 	defer p.bytes.Add(-size)
 	if len(batch) == 0 {
@@ -177,8 +268,12 @@ func (p *publisher) exec(ctx context.Context, all []pubMsg) {
 	}
 	rdb := p.c.rdb
 	if len(batch) == 1 {
-		if err := rdb.Publish(ctx, batch[0].channel, batch[0].payload).Err(); err != nil {
-			p.failed(batch[0].channel, 1, err)
+		m := &batch[0]
+		cmd := m.cmd(ctx, rdb)
+		err := cmd.Err()
+		m.done(cmd, err)
+		if err != nil {
+			p.failed(m.channel, 1, err)
 			return
 		}
 		p.healthy.Store(true)
@@ -186,23 +281,29 @@ func (p *publisher) exec(ctx context.Context, all []pubMsg) {
 		return
 	}
 	pipe := rdb.Pipeline()
-	for _, m := range batch {
-		pipe.Publish(ctx, m.channel, m.payload)
+	for i := range batch {
+		batch[i].cmd(ctx, pipe)
 	}
 	cmds, err := pipe.Exec(ctx)
-	if err == nil {
-		p.healthy.Store(true)
-		p.c.published.Add(uint64(len(batch)))
-		return
-	}
 	failed, first := 0, ""
-	for i, cmd := range cmds {
-		if cmd.Err() != nil {
+	for i := range batch {
+		var cmd redis.Cmder
+		cerr := err
+		if i < len(cmds) {
+			cmd, cerr = cmds[i], cmds[i].Err()
+		}
+		batch[i].done(cmd, cerr)
+		if cerr != nil {
 			if failed == 0 {
 				first = batch[i].channel
 			}
 			failed++
 		}
+	}
+	if err == nil {
+		p.healthy.Store(true)
+		p.c.published.Add(uint64(len(batch)))
+		return
 	}
 	if failed == 0 { // the pipeline failed as a whole
 		failed, first = len(batch), batch[0].channel

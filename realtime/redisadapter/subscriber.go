@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +25,30 @@ const (
 // Cluster is made.
 var healthInterval = 5 * time.Second
 
+// subKind is the kind of a subscription: a channel (SUBSCRIBE), a pattern
+// (PSUBSCRIBE) or a sharded channel (SSUBSCRIBE, Redis 7).
+type subKind uint8
+
+const (
+	subChannel subKind = iota
+	subPattern
+	subShard
+)
+
+// sub names a subscription.
+type sub struct {
+	kind subKind
+	name string
+}
+
+// route is what a subscription's messages go to: the adapter that made it
+// and its handler, called with the message's channel and a copy of its
+// payload.
+type route struct {
+	owner  any
+	handle func(channel string, payload []byte)
+}
+
 // subscriber owns the node's one subscriber connection: it subscribes the
 // channels and patterns of every namespace there and handles the messages
 // one at a time, in the order they arrive, on its goroutine. When the
@@ -34,21 +59,19 @@ type subscriber struct {
 
 	mu sync.RWMutex
 	// guarded by mu
-	ps        *redis.PubSub       // the current connection's, nil while there is none
-	channels  map[string]*Adapter // request and response channels
-	patterns  map[string]*Adapter // broadcast patterns
-	confirmed map[string]bool     // subscriptions Redis confirmed on ps
-	lost      bool                // a connection was lost and none confirmed since
-	changed   chan struct{}       // closed and replaced when any of the above changes
+	ps        *redis.PubSub // the current connection's, nil while there is none
+	routes    map[sub]route // every subscription
+	confirmed map[sub]bool  // subscriptions Redis confirmed on ps
+	lost      bool          // a connection was lost and none confirmed since
+	changed   chan struct{} // closed and replaced when any of the above changes
 	closed    bool
 }
 
 func (s *subscriber) init(c *Cluster) {
 	s.c = c
 	s.health = healthInterval
-	s.channels = map[string]*Adapter{}
-	s.patterns = map[string]*Adapter{}
-	s.confirmed = map[string]bool{}
+	s.routes = map[sub]route{}
+	s.confirmed = map[sub]bool{}
 	s.changed = make(chan struct{})
 }
 
@@ -58,54 +81,95 @@ func (s *subscriber) notifyLocked() {
 	s.changed = make(chan struct{})
 }
 
-// add subscribes an adapter's channels and pattern.
-func (s *subscriber) add(a *Adapter) {
-	chans := a.subscribedChannels()
-	pattern := a.ch.BroadcastPattern()
+// subscribeLocked sends the subscribe commands of subs on ps, grouped by
+// kind; sharded channels one per command, as Node nodes subscribe them
+// (on a Redis Cluster, channels of different slots cannot share one).
+func subscribeLocked(ctx context.Context, ps *redis.PubSub, subs []sub) error {
+	var chans, pats []string
+	for _, sb := range subs {
+		switch sb.kind {
+		case subChannel:
+			chans = append(chans, sb.name)
+		case subPattern:
+			pats = append(pats, sb.name)
+		case subShard:
+			if err := ps.SSubscribe(ctx, sb.name); err != nil {
+				return err
+			}
+		}
+	}
+	if len(chans) > 0 {
+		if err := ps.Subscribe(ctx, chans...); err != nil {
+			return err
+		}
+	}
+	if len(pats) > 0 {
+		return ps.PSubscribe(ctx, pats...)
+	}
+	return nil
+}
+
+func unsubscribeLocked(ctx context.Context, ps *redis.PubSub, subs []sub) {
+	var chans, pats []string
+	for _, sb := range subs {
+		switch sb.kind {
+		case subChannel:
+			chans = append(chans, sb.name)
+		case subPattern:
+			pats = append(pats, sb.name)
+		case subShard:
+			ps.SUnsubscribe(ctx, sb.name)
+		}
+	}
+	if len(chans) > 0 {
+		ps.Unsubscribe(ctx, chans...)
+	}
+	if len(pats) > 0 {
+		ps.PUnsubscribe(ctx, pats...)
+	}
+}
+
+// subscription is a subscription to make and the handler of its
+// messages.
+type subscription struct {
+	sub
+	handle func(channel string, payload []byte)
+}
+
+// add makes subscriptions for owner.
+func (s *subscriber) add(owner any, ss ...subscription) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return
 	}
-	for _, ch := range chans {
-		s.channels[ch] = a
+	subs := make([]sub, len(ss))
+	for i, x := range ss {
+		s.routes[x.sub] = route{owner, x.handle}
+		subs[i] = x.sub
 	}
-	s.patterns[pattern] = a
 	if s.ps != nil {
 		// Errors are the connection's: the receiving loop sees them too,
 		// and subscribes everything again on a new connection.
-		s.ps.Subscribe(s.c.ctx, chans...)
-		s.ps.PSubscribe(s.c.ctx, pattern)
+		subscribeLocked(s.c.ctx, s.ps, subs)
 	}
 	s.notifyLocked()
 }
 
-// remove unsubscribes an adapter's channels and pattern.
-func (s *subscriber) remove(a *Adapter) {
-	chans := a.subscribedChannels()
-	pattern := a.ch.BroadcastPattern()
+// remove unsubscribes those of subs that owner subscribed.
+func (s *subscriber) remove(owner any, subs ...sub) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var gone []string
-	for _, ch := range chans {
-		if s.channels[ch] == a {
-			delete(s.channels, ch)
-			delete(s.confirmed, ch)
-			gone = append(gone, ch)
+	var gone []sub
+	for _, sb := range subs {
+		if r, ok := s.routes[sb]; ok && r.owner == owner {
+			delete(s.routes, sb)
+			delete(s.confirmed, sb)
+			gone = append(gone, sb)
 		}
 	}
-	patternGone := s.patterns[pattern] == a
-	if patternGone {
-		delete(s.patterns, pattern)
-		delete(s.confirmed, pattern)
-	}
-	if s.ps != nil && !s.closed {
-		if len(gone) > 0 {
-			s.ps.Unsubscribe(s.c.ctx, gone...)
-		}
-		if patternGone {
-			s.ps.PUnsubscribe(s.c.ctx, pattern)
-		}
+	if s.ps != nil && !s.closed && len(gone) > 0 {
+		unsubscribeLocked(s.c.ctx, s.ps, gone)
 	}
 	s.notifyLocked()
 }
@@ -114,13 +178,8 @@ func (s *subscriber) allConfirmedLocked() bool {
 	if s.ps == nil {
 		return false
 	}
-	for ch := range s.channels {
-		if !s.confirmed[ch] {
-			return false
-		}
-	}
-	for p := range s.patterns {
-		if !s.confirmed[p] {
+	for sb := range s.routes {
+		if !s.confirmed[sb] {
 			return false
 		}
 	}
@@ -212,7 +271,7 @@ func (s *subscriber) run() {
 func (s *subscriber) waitForRoutes() bool {
 	for {
 		s.mu.RLock()
-		n, closed, ch := len(s.channels)+len(s.patterns), s.closed, s.changed
+		n, closed, ch := len(s.routes), s.closed, s.changed
 		s.mu.RUnlock()
 		switch {
 		case closed:
@@ -244,14 +303,13 @@ func (s *subscriber) connect() (*redis.PubSub, error) {
 		ps.Close()
 		return nil, ErrClosed
 	}
-	var err error
-	if chans := slices.Sorted(maps.Keys(s.channels)); len(chans) > 0 {
-		err = ps.Subscribe(ctx, chans...)
-	}
-	if pats := slices.Sorted(maps.Keys(s.patterns)); err == nil && len(pats) > 0 {
-		err = ps.PSubscribe(ctx, pats...)
-	}
-	if err != nil {
+	subs := slices.SortedFunc(maps.Keys(s.routes), func(a, b sub) int {
+		if a.kind != b.kind {
+			return int(a.kind) - int(b.kind)
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	if err := subscribeLocked(ctx, ps, subs); err != nil {
 		ps.Close()
 		return nil, err
 	}
@@ -305,15 +363,23 @@ func (s *subscriber) receive(ps *redis.PubSub) error {
 }
 
 func (s *subscriber) confirm(m *redis.Subscription) {
-	if m.Kind != "subscribe" && m.Kind != "psubscribe" {
+	var sb sub
+	switch m.Kind {
+	case "subscribe":
+		sb = sub{subChannel, m.Channel}
+	case "psubscribe":
+		sb = sub{subPattern, m.Channel}
+	case "ssubscribe":
+		sb = sub{subShard, m.Channel}
+	default:
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.channels[m.Channel] == nil && s.patterns[m.Channel] == nil {
+	if _, ok := s.routes[sb]; !ok {
 		return // removed meanwhile
 	}
-	s.confirmed[m.Channel] = true
+	s.confirmed[sb] = true
 	if s.lost && s.allConfirmedLocked() {
 		s.lost = false
 		s.c.reconnects.Add(1)
@@ -324,21 +390,18 @@ func (s *subscriber) confirm(m *redis.Subscription) {
 // handle routes a message to its namespace's adapter.
 func (s *subscriber) handle(m *redis.Message) {
 	s.mu.RLock()
-	var a *Adapter
+	var r route
+	var ok bool
 	if m.Pattern != "" {
-		a = s.patterns[m.Pattern]
-	} else {
-		a = s.channels[m.Channel]
+		r, ok = s.routes[sub{subPattern, m.Pattern}]
+	} else if r, ok = s.routes[sub{subChannel, m.Channel}]; !ok {
+		// go-redis gives a sharded message (smessage) the same form.
+		r, ok = s.routes[sub{subShard, m.Channel}]
 	}
 	s.mu.RUnlock()
-	if a == nil {
+	if !ok {
 		return // an adapter closed meanwhile
 	}
 	// A copy: packets handed to sessions keep slices of it.
-	payload := []byte(m.Payload)
-	if m.Pattern != "" {
-		a.onBroadcast(m.Channel, payload)
-	} else {
-		a.onChannelMessage(m.Channel, payload)
-	}
+	r.handle(m.Channel, []byte(m.Payload))
 }

@@ -22,8 +22,9 @@ type Packet struct {
 	// array [name, args...]; nil when absent. Decoded, it aliases the
 	// message.
 	Data []byte
-	// Namespace is the nsp field; "" when absent, which a Node node reads
-	// as "/".
+	// Namespace is the nsp field; "" when absent (and left out when
+	// encoded), which a classic Node node reads as "/". The packets of
+	// ClusterAdapter messages have none.
 	Namespace string
 	// HasID and ID are the packet's id field, which nodes never publish:
 	// each gives a broadcast with acknowledgements its own id.
@@ -131,6 +132,8 @@ func (p *Packet) encode(w *out) {
 			return p.Data != nil
 		case "id":
 			return p.HasID
+		case "nsp":
+			return p.Namespace != ""
 		}
 		return true
 	})
@@ -141,7 +144,7 @@ func (p *Packet) encode(w *out) {
 		case "data":
 			w.convertedRaw(p.Data, false)
 		case "nsp":
-			w.str(p.NamespaceOf())
+			w.str(p.Namespace)
 		case "id":
 			w.number(float64(p.ID))
 		}

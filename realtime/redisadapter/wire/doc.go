@@ -1,9 +1,10 @@
 // Package wire encodes and decodes the messages that nodes of
-// @socket.io/redis-adapter 8 (classic mode, Redis PUBLISH and PSUBSCRIBE)
-// and @socket.io/redis-emitter 5 exchange over Redis, byte for byte as
-// they write them, so that Go and Node Socket.IO nodes can share a
+// @socket.io/redis-adapter 8 (classic mode, Redis PUBLISH and PSUBSCRIBE,
+// and sharded mode), @socket.io/redis-emitter 5 and
+// @socket.io/redis-streams-adapter 0.3 exchange over Redis, byte for byte
+// as they write them, so that Go and Node Socket.IO nodes can share a
 // cluster. It does no I/O: it turns bytes into messages and back, and
-// names the channels they travel on.
+// names the classic mode's channels.
 //
 // # Values
 //
@@ -23,6 +24,19 @@
 //     broadcast with acknowledgements), which is msgpack.
 //   - [Response]: on the shared or the requester's response channel; JSON,
 //     except BROADCAST_ACK, which is msgpack.
+//
+// The sharded mode and the streams adapter speak socket.io-adapter's
+// ClusterAdapter format instead:
+//
+//   - [Message]: {type, data, uid, nsp}, in JSON, or in msgpack when its
+//     data holds a binary ([AppendMessage], as the sharded mode writes
+//     it) or always ([AppendMessageMsgpack], as the streams adapter
+//     publishes).
+//   - [StreamEntry]: a message as a Redis stream entry, uid, nsp, type and
+//     data (JSON, or base64 msgpack), as the streams adapter writes its
+//     durable messages.
+//   - [Session]: a disconnected socket's state kept for connection state
+//     recovery, base64 msgpack.
 //
 // Decoders tell JSON from msgpack by the first byte, as Node nodes do.
 // They accept any key order and keep what they do not know, so that a

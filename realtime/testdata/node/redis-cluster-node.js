@@ -1,9 +1,12 @@
 // A Node socket.io 4.8 node of a mixed Go and Node cluster
-// (@socket.io/redis-adapter, classic mode), the official
+// (@socket.io/redis-adapter in its classic or sharded mode, or
+// @socket.io/redis-streams-adapter), the official
 // @socket.io/redis-emitter, and official socket.io-client clients that
 // connect to any node of the cluster; driven by realtime/redisadapter's
 // cluster tests through stdin and stdout, one JSON object per line.
-// Usage: node redis-cluster-node.js REDIS_PORT REQUESTS_TIMEOUT_MS
+// Usage: node redis-cluster-node.js REDIS_PORT REQUESTS_TIMEOUT_MS [MODE]
+// MODE: classic (the default), sharded:dynamic, sharded:static,
+// sharded:dynamic-private, or streams (with connection state recovery on).
 //
 // The server: a socket joins the rooms listed in its auth.rooms (comma
 // separated) and takes auth.data as its data, and has the chat demo's
@@ -11,7 +14,9 @@
 // printed as {"sse": [args]} and acknowledged with "N-reply".
 // Prints {"ready": port} once listening. Commands ({"id", "cmd", ...},
 // answered {"id", "result"} or {"id", "error"}):
-//   connect {name, url, nsp, rooms, transports}: a client; result its id.
+//   connect {name, url, nsp, rooms, transports, reconnect}: a client; result
+//       its id. With reconnect it reconnects (every 100 to 300 ms) after a
+//       lost connection, and recovers its state where the server can.
 //       Each client records the Engine.IO message payloads it receives
 //       (text as is, binary as "bin:<hex>"), but "ack-me" events, which it
 //       acknowledges with {from: name} (unless silent), and counts its
@@ -19,7 +24,7 @@
 //   drain {tag, skip}: what each connected client (but those named in
 //       skip) received before the event ["sync", tag], which it forgets;
 //       result {name: [frames]}.
-//   clients: result {name: {id, connected, disconnects}}.
+//   clients: result {name: {id, connected, disconnects, recovered}}.
 //   silence {name}: the client stops acknowledging "ack-me".
 //   server {op, ...}: the server does op (emit, sync, emitAck, fetchSockets,
 //       socketsJoin, socketsLeave, disconnectSockets, joinThenEmit,
@@ -36,11 +41,12 @@ const readline = require('readline');
 const { Server } = require('socket.io');
 const { Manager } = require('socket.io-client');
 const { createClient } = require('redis');
-const { createAdapter } = require('@socket.io/redis-adapter');
+const { createAdapter, createShardedAdapter } = require('@socket.io/redis-adapter');
 const { Emitter } = require('@socket.io/redis-emitter');
 
 const redisURL = 'redis://127.0.0.1:' + process.argv[2];
 const requestsTimeout = Number(process.argv[3] || 5000);
+const mode = process.argv[4] || 'classic';
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 
 function value(t) {
@@ -69,7 +75,18 @@ async function main() {
   await Promise.all([pub.connect(), sub.connect(), epub.connect()]);
 
   const httpServer = http.createServer();
-  const io = new Server(httpServer, { serveClient: false, adapter: createAdapter(pub, sub, { requestsTimeout }) });
+  const opts = { serveClient: false };
+  if (mode === 'classic') {
+    opts.adapter = createAdapter(pub, sub, { requestsTimeout });
+  } else if (mode.startsWith('sharded:')) {
+    opts.adapter = createShardedAdapter(pub, sub, { subscriptionMode: mode.slice('sharded:'.length) });
+  } else if (mode === 'streams') {
+    opts.adapter = require('@socket.io/redis-streams-adapter').createAdapter(pub);
+    opts.connectionStateRecovery = { maxDisconnectionDuration: 60000, skipMiddlewares: true };
+  } else {
+    throw new Error('unknown mode ' + mode);
+  }
+  const io = new Server(httpServer, opts);
   const onConnection = (socket) => {
     for (const r of String(socket.handshake.auth.rooms || '').split(',').filter(Boolean)) socket.join(r);
     if (socket.handshake.auth.data !== undefined) socket.data = socket.handshake.auth.data;
@@ -97,7 +114,10 @@ async function main() {
   const clients = {};
   const connect = (c) => new Promise((resolve, reject) => {
     // withCredentials: the Node client keeps cookies (a balancer's io).
-    const m = new Manager(c.url, { transports: c.transports || ['websocket'], reconnection: false, withCredentials: true });
+    const m = new Manager(c.url, {
+      transports: c.transports || ['websocket'], withCredentials: true, reconnection: !!c.reconnect,
+      reconnectionDelay: 100, reconnectionDelayMax: 300, randomizationFactor: 0,
+    });
     const cl = { frames: [], disconnects: 0, silent: false };
     clients[c.name] = cl;
     m.on('open', () => m.engine.on('packet', (p) => {
@@ -119,7 +139,9 @@ async function main() {
   // received ["sync", tag]: the frames before it are the result.
   const drain = async (tag, skip) => {
     const marker = JSON.stringify(['sync', tag]);
-    const isSync = (f) => f === '2' + marker || f === '2/chat,' + marker;
+    // With connection state recovery an offset follows the tag.
+    const isSync = (f) => f === '2' + marker || f === '2/chat,' + marker ||
+      f.startsWith('2' + marker.slice(0, -1) + ',"') || f.startsWith('2/chat,' + marker.slice(0, -1) + ',"');
     const names = Object.keys(clients).filter((n) => clients[n].socket.connected && !(skip || []).includes(n));
     for (let i = 0; i < 1000; i++) {
       if (names.every((n) => clients[n].frames.some(isSync))) break;
@@ -198,7 +220,7 @@ async function main() {
         case 'drain': result = await drain(c.tag, c.skip); break;
         case 'clients':
           result = Object.fromEntries(Object.entries(clients).map(([k, v]) =>
-            [k, { id: v.socket.id, connected: v.socket.connected, disconnects: v.disconnects }]));
+            [k, { id: v.socket.id, connected: v.socket.connected, disconnects: v.disconnects, recovered: !!v.socket.recovered }]));
           break;
         case 'silence': clients[c.name].silent = true; break;
         case 'server': result = await ops[c.op](c); break;

@@ -13,6 +13,12 @@
 // nodes need no sticky sessions; clients that use HTTP long-polling behind
 // one address do (see the realtime/redisadapter documentation).
 //
+// -mode picks what the nodes speak: classic (the default,
+// @socket.io/redis-adapter's createAdapter), sharded (its
+// createShardedAdapter, Redis 7) or streams (@socket.io/redis-streams-adapter,
+// with connection state recovery across nodes). Every node of a cluster
+// uses the same.
+//
 // Without -redis it is cmd/chat on one server.
 package main
 
@@ -32,15 +38,16 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
 	redisURL := flag.String("redis", "", "Redis URL of the cluster, such as redis://127.0.0.1:6379; none runs one server")
 	key := flag.String("key", "", `channel prefix of the cluster ("socket.io" when empty)`)
+	mode := flag.String("mode", "classic", "what the cluster speaks: classic, sharded or streams")
 	flag.Parse()
-	if err := run(*addr, *redisURL, *key); err != nil {
+	if err := run(*addr, *redisURL, *key, *mode); err != nil {
 		fmt.Fprintln(os.Stderr, "chat:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, redisURL, key string) error {
-	app, closeCluster, err := newNode(redisURL, key)
+func run(addr, redisURL, key, mode string) error {
+	app, closeCluster, err := newNode(redisURL, key, mode)
 	if err != nil {
 		return err
 	}
@@ -51,7 +58,7 @@ func run(addr, redisURL, key string) error {
 // newNode returns the chat application, in the cluster of redisURL if it
 // is not empty, and the function that leaves the cluster once the server
 // is closed.
-func newNode(redisURL, key string) (*chatapp.App, func(), error) {
+func newNode(redisURL, key, mode string) (*chatapp.App, func(), error) {
 	if redisURL == "" {
 		return chatapp.New(nil), func() {}, nil
 	}
@@ -59,9 +66,22 @@ func newNode(redisURL, key string) (*chatapp.App, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	o := redisadapter.Options{Key: key, OnError: func(err error) { log.Print(err) }}
+	ro := realtime.Options{}
+	switch mode {
+	case "", "classic":
+	case "sharded":
+		o.Sharded = &redisadapter.ShardedOptions{}
+	case "streams":
+		o.Streams = &redisadapter.StreamsOptions{}
+		ro.ConnectionStateRecovery = &realtime.RecoveryOptions{}
+	default:
+		return nil, nil, fmt.Errorf("unknown mode %q: classic, sharded or streams", mode)
+	}
 	rdb := redis.NewClient(opt)
-	cl := redisadapter.New(rdb, &redisadapter.Options{Key: key, OnError: func(err error) { log.Print(err) }})
-	app := chatapp.New(&realtime.Options{NewAdapter: cl.NewAdapter})
-	log.Printf("chat: in the cluster of %s", opt.Addr)
+	cl := redisadapter.New(rdb, &o)
+	ro.NewAdapter = cl.NewAdapter
+	app := chatapp.New(&ro)
+	log.Printf("chat: in the %s cluster of %s", mode, opt.Addr)
 	return app, func() { cl.Close(); rdb.Close() }, nil
 }

@@ -14,13 +14,23 @@ import (
 	"github.com/wirelevel/ws/realtime/redisadapter/internal/redistest"
 )
 
-// TestTwoNodes runs two chat nodes on one redis-server: a message sent to
-// a room on one node reaches the room's member on the other.
+// TestTwoNodes runs two chat nodes on one redis-server, in each -mode: a
+// message sent to a room on one node reaches the room's member on the
+// other.
 func TestTwoNodes(t *testing.T) {
+	for _, mode := range []string{"classic", "sharded", "streams"} {
+		t.Run(mode, func(t *testing.T) { testTwoNodes(t, mode) })
+	}
+	if _, _, err := newNode("redis://127.0.0.1:1", "", "carrier-pigeon"); err == nil {
+		t.Error("newNode accepted an unknown mode")
+	}
+}
+
+func testTwoNodes(t *testing.T, mode string) {
 	rs := redistest.Start(t)
 	var urls []string
 	for range 2 {
-		app, leave, err := newNode("redis://"+rs.Addr, "")
+		app, leave, err := newNode("redis://"+rs.Addr, "", mode)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +89,7 @@ func TestTwoNodesChromium(t *testing.T) {
 	rs := redistest.Start(t)
 	var urls []string
 	for range 2 {
-		app, leave, err := newNode("redis://"+rs.Addr, "")
+		app, leave, err := newNode("redis://"+rs.Addr, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}
