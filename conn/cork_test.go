@@ -216,3 +216,55 @@ func TestReadContextKeptBetweenCalls(t *testing.T) {
 		t.Error("the context registrations outlive the connection")
 	}
 }
+
+// A message larger than the write buffer, answered while the reader holds
+// unread input, does not wait for the peer to read it: the socket takes
+// what it can, a background flusher the rest, in order with what follows.
+func TestLargeAnswerSentAhead(t *testing.T) {
+	srv, cli := tcpPair(t, nil, nil)
+	ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+	defer cancel()
+	for _, m := range []string{"a", "b"} {
+		if err := cli.QueueMessage(Text, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cli.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, msg, err := srv.ReadMessage(ctx, nil); err != nil || string(msg) != "a" {
+		t.Fatalf("ReadMessage = %q, %v", msg, err)
+	}
+	big := make([]byte, 8<<20) // more than loopback's socket buffers hold
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	wrote := make(chan error, 1)
+	go func() { wrote <- srv.WriteMessage(ctx, Binary, big) }()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("WriteMessage of 8 MiB waits for the peer to read, although input is left to read")
+	}
+	clear(big[:1024]) // the Conn keeps no reference to p
+	if _, msg, err := srv.ReadMessage(ctx, nil); err != nil || string(msg) != "b" {
+		t.Fatalf("ReadMessage = %q, %v", msg, err)
+	}
+	// The answer to the last message waits for the large one to go out.
+	go srv.WriteMessage(ctx, Text, []byte("b"))
+	typ, msg, err := cli.ReadMessage(ctx, nil)
+	if err != nil || typ != Binary || len(msg) != len(big) {
+		t.Fatalf("client ReadMessage = %v, %d bytes, %v; want binary, %d bytes", typ, len(msg), err, len(big))
+	}
+	for i := range msg {
+		if msg[i] != byte(i*7) {
+			t.Fatalf("byte %d of the large message = %#x, want %#x", i, msg[i], byte(i*7))
+		}
+	}
+	if _, msg, err := cli.ReadMessage(ctx, nil); err != nil || string(msg) != "b" {
+		t.Fatalf("client ReadMessage = %q, %v, want the answer after the large one", msg, err)
+	}
+}
