@@ -73,6 +73,9 @@ type pollEntry struct {
 	// state makes sure one service at a time runs: idle, serving, or
 	// serving with more input announced meanwhile.
 	state atomic.Int32
+	// run is p.service(e), made once: a go statement with a bound
+	// method and arguments would allocate a closure per service.
+	run func()
 }
 
 const (
@@ -198,6 +201,7 @@ func (p *Poller) Add(c *Conn, h PollHandler) error {
 		return nil
 	}
 	e := &pollEntry{c: c, fd: fd, h: h}
+	e.run = func() { p.service(e) }
 	if !p.register(e) {
 		go serveBlocking(c, h)
 		return nil
@@ -343,30 +347,48 @@ func (p *Poller) waitLoop() {
 	p.endLoop() // Close closed ep (err or werr)
 }
 
-// waitEvents waits until the epoll instance behind rc has events, and
-// takes them into events.
-func waitEvents(rc syscall.RawConn, events []syscall.EpollEvent) (int, error) {
-	n := 0
-	var werr error
-	err := rc.Read(func(fd uintptr) bool {
-		for {
-			k, err := syscall.EpollWait(int(fd), events, 0)
-			switch {
-			case err == syscall.EINTR:
-				continue
-			case err != nil:
-				werr = err
-			case k == 0:
-				return false
-			}
-			n = k
-			return true
-		}
-	})
+// eventWait waits until an epoll instance watched by the runtime's poller
+// has events, and takes them into events. Its callback is made once, so
+// that a wait allocates nothing.
+type eventWait struct {
+	rc     syscall.RawConn
+	events []syscall.EpollEvent
+	n      int
+	err    error
+	take   func(fd uintptr) bool
+}
+
+func newEventWait(rc syscall.RawConn, n int) *eventWait {
+	w := &eventWait{rc: rc, events: make([]syscall.EpollEvent, n)}
+	w.take = w.takeEvents
+	return w
+}
+
+// wait returns the events ready, waiting for some if there are none.
+func (w *eventWait) wait() ([]syscall.EpollEvent, error) {
+	w.n, w.err = 0, nil
+	err := w.rc.Read(w.take)
 	if err == nil {
-		err = werr
+		err = w.err
 	}
-	return n, err
+	return w.events[:w.n], err
+}
+
+// takeEvents is the rc.Read callback: it reports false to wait.
+func (w *eventWait) takeEvents(fd uintptr) bool {
+	for {
+		k, err := syscall.EpollWait(int(fd), w.events, 0)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			w.err = err
+		case k == 0:
+			return false
+		}
+		w.n = k
+		return true
+	}
 }
 
 // setInline records whether the loop's goroutine is serving a connection,
@@ -385,10 +407,10 @@ func (p *Poller) setInline(on bool) {
 // helper serves, on goroutines of their own, the connections whose input
 // arrives while the loop's goroutine is serving one itself.
 func (p *Poller) helper() {
-	mark := make([]syscall.EpollEvent, 1)
+	mark := newEventWait(p.helpRC, 1)
 	events := make([]syscall.EpollEvent, 256)
 	for {
-		if _, err := waitEvents(p.helpRC, mark); err != nil {
+		if _, err := mark.wait(); err != nil {
 			p.release() // Close closed help
 			return
 		}
@@ -462,7 +484,7 @@ func (e *pollEntry) claim() bool {
 // running.
 func (p *Poller) dispatch(e *pollEntry) {
 	if e.claim() {
-		go p.service(e)
+		go e.run()
 	}
 }
 

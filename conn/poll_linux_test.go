@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -164,5 +165,44 @@ func TestPollerCloseFromHandler(t *testing.T) {
 	}
 	if _, _, err := cli.ReadMessage(ctx, nil); err == nil || ctx.Err() != nil {
 		t.Errorf("after Close: ReadMessage = %v, want the connection closed", err)
+	}
+}
+
+// Waiting for events allocates nothing: the helper waits once per event
+// while the event loop's goroutine serves a connection, so a long message
+// arriving in many reads would otherwise allocate per read.
+func TestEventWaitAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(epfd)
+	var pipe [2]int
+	if err := syscall.Pipe2(pipe[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(pipe[0])
+	defer syscall.Close(pipe[1])
+	syscall.Write(pipe[1], []byte{1}) // readable, level-triggered: an event at every wait
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(pipe[0])}
+	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, pipe[0], &ev); err != nil {
+		t.Fatal(err)
+	}
+	f, rc, err := pollFile(epfd)
+	if err != nil {
+		t.Skip("the runtime's poller does not take an epoll descriptor:", err)
+	}
+	defer f.Close()
+	w := newEventWait(rc, 4)
+	allocs := testing.AllocsPerRun(100, func() {
+		if evs, err := w.wait(); err != nil || len(evs) != 1 {
+			t.Fatalf("wait = %d events, %v; want 1", len(evs), err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per wait, want 0", allocs)
 	}
 }
