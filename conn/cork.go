@@ -61,34 +61,6 @@ func (c *Conn) corkLocked(op frame.Opcode, rsv byte, p []byte) bool {
 	return true
 }
 
-// sendAheadLocked sends a final frame too large to cork, if the connection
-// is corked (the reader holds unread input), the outgoing buffer is not
-// full and no background flusher is at work: as far as the socket takes it
-// without waiting, leaving a copy of the rest to a background flusher. It
-// reports whether it took the frame, and the error of the write if it
-// failed. A server's frames only, on connections that write vectors
-// (those of a client are masked in a copy). Called with msgMu held.
-func (c *Conn) sendAheadLocked(op frame.Opcode, rsv byte, p []byte) (bool, error) {
-	if c.full() || !c.vec {
-		return false, nil
-	}
-	h := c.header(true, op, len(p))
-	if h.Masked {
-		return false, nil
-	}
-	h.Rsv = rsv
-	c.outMu.Lock()
-	if !c.out.cork || c.out.bg || !c.writeMu.TryLock() {
-		c.outMu.Unlock()
-		return false, nil
-	}
-	c.outMu.Unlock()
-	n := frame.PutHeader(c.wsmall[:], h)
-	err := c.trySendLocked(c.wsmall[:n], p)
-	c.unlockWrite()
-	return true, err
-}
-
 // corkExpired sends corked frames the reader has not sent within
 // corkDelay.
 func (c *Conn) corkExpired() {

@@ -62,14 +62,7 @@ var ErrBufferFull = errors.New("conn: outgoing buffer full")
 // the connection: the error is returned by the next read or write, and by
 // Err, rather than by the WriteMessage that queued it. Only messages that
 // fit the write buffer, and only while the outgoing buffer is not full
-// ([Options.MaxBuffered]), are corked. A larger message written while the
-// reader holds unread input goes out at once as far as the socket takes
-// it, and a background flusher sends the rest, as with QueueMessage:
-// WriteMessage returns without waiting for the peer to read it, so that
-// the reader gets on with the next message meanwhile (only one such
-// message at a time, and only while the outgoing buffer is not full; the
-// rest is copied, p is not kept). Its later failure is reported as a
-// corked message's is. The others are written directly.
+// ([Options.MaxBuffered]), are corked; the others are written directly.
 //
 // If ctx is done before the message is out, WriteMessage returns ctx.Err(); a
 // message cut short fails the connection. ctx may be done already: nothing
@@ -95,13 +88,8 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 		defer putBuf(pb)
 	}
 	fs := c.opts.fragmentSize
-	if fs == 0 || len(p) <= fs {
-		if c.corkLocked(op, rsv, p) {
-			return nil
-		}
-		if ok, err := c.sendAheadLocked(op, rsv, p); ok {
-			return err
-		}
+	if (fs == 0 || len(p) <= fs) && c.corkLocked(op, rsv, p) {
+		return nil
 	}
 	if fs > 0 {
 		for len(p) > fs {
