@@ -488,7 +488,7 @@ func (s *server) startProfile(workload string, cs caseSpec) (stop func(), err er
 	if profileDir == "" {
 		return func() {}, nil
 	}
-	name := strings.NewReplacer(" ", "", "·", "", ",", "_", "=", "").Replace(fmt.Sprintf("%s-%s-%s-%d.pprof", workload, cs.key(), s.lib.Name, profileSeq.Add(1)))
+	name := strings.NewReplacer(" ", "", "·", "", ",", "_", "=", "", "/", "_").Replace(fmt.Sprintf("%s-%s-%s-%d.pprof", workload, cs.key(), s.lib.Name, profileSeq.Add(1)))
 	if _, err := s.call("profile " + filepath.Join(profileDir, name)); err != nil {
 		return nil, err
 	}
