@@ -156,3 +156,49 @@ func TestZeroAllocsWithContext(t *testing.T) {
 		}
 	}
 }
+
+// A connection whose reading has ended gives its pooled read buffer back,
+// so that a storm of short connections reuses buffers instead of
+// allocating one per connection (about 30 KB each before).
+func TestReadBufferReturnedAtEnd(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		end  func(srv, cli *Conn)
+	}{
+		{"close handshake", func(srv, cli *Conn) { go cli.Close(CloseNormalClosure, "") }},
+		{"connection lost", func(srv, cli *Conn) { cli.CloseNow() }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, cli := tcpPair(t, nil, nil)
+			ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+			defer cancel()
+			// Two messages in one write: after the first, the second is
+			// buffered, so the read buffer is held between the reads.
+			cli.QueueMessage(Text, []byte("one"))
+			cli.QueueMessage(Text, []byte("two"))
+			if err := cli.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := srv.ReadMessage(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+			srv.readMu.lock()
+			held := srv.rpooled != nil
+			srv.readMu.unlock()
+			if !held {
+				t.Skip("the second message was not buffered with the first")
+			}
+			srv.ReadMessage(ctx, nil)
+			tt.end(srv, cli)
+			if _, _, err := srv.ReadMessage(ctx, nil); err == nil {
+				t.Fatal("ReadMessage after the end = nil error")
+			}
+			srv.readMu.lock()
+			held = srv.rpooled != nil
+			srv.readMu.unlock()
+			if held {
+				t.Error("the read buffer is still held after reading ended")
+			}
+		})
+	}
+}

@@ -302,6 +302,12 @@ func (c *Conn) failRead(err error) error {
 	}
 	c.markCloseRcvd()
 	c.readErr = err
+	// Nothing more will be read: the pooled read buffer goes back for the
+	// next connection, instead of to the garbage collector with this one.
+	if c.rpooled != nil {
+		putBuf(c.rpooled)
+		c.rbuf, c.rpooled, c.rr, c.rw = c.rstub[:], nil, 0, 0
+	}
 	return err
 }
 
