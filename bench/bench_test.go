@@ -59,7 +59,7 @@ func BenchmarkEcho(b *testing.B) {
 }
 
 func BenchmarkDeflateEcho(b *testing.B) {
-	for _, col := range deflateColumns(benchLibs(b)) {
+	for _, col := range deflateColumns(benchLibs(b), true) {
 		b.Run("lib="+col.String(), func(b *testing.B) {
 			srv := benchServer(b, col.lib)
 			for _, size := range []int{128, 1 << 10, 16 << 10} {
@@ -74,7 +74,7 @@ func BenchmarkDeflateEcho(b *testing.B) {
 }
 
 func benchServer(b *testing.B, lib *libs.Lib) *server {
-	srv, err := startServer(lib)
+	srv, err := startServer(lib, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func BenchmarkIdleMemory(b *testing.B) {
 }
 
 func BenchmarkDeflateIdleMemory(b *testing.B) {
-	for _, col := range deflateColumns(benchLibs(b)) {
+	for _, col := range deflateColumns(benchLibs(b), true) {
 		b.Run("lib="+col.String(), func(b *testing.B) {
 			p := loadgen.Text(1<<10, msgSeed)
 			fr := loadgen.ClientFrame(frame.OpText, loadgen.Deflate(p), true)
@@ -187,7 +187,7 @@ func benchIdle(b *testing.B, col column, path, ext string, fr []byte) {
 	var m metrics
 	for b.Loop() {
 		var err error
-		if m, err = runIdle(context.Background(), col, *flagIdle, path, ext, fr, nil); err != nil {
+		if m, err = runIdle(context.Background(), col, 0, *flagIdle, path, ext, fr, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -201,7 +201,7 @@ func benchIdle(b *testing.B, col column, path, ext string, fr []byte) {
 func BenchmarkBroadcast(b *testing.B) {
 	for _, lib := range benchLibs(b) {
 		b.Run("lib="+lib.Name, func(b *testing.B) {
-			rig, err := newBroadcastRig(context.Background(), lib, *flagBroadcast, 1<<10, false)
+			rig, err := newBroadcastRig(context.Background(), lib, 0, *flagBroadcast, 1<<10, false, false)
 			if err != nil {
 				b.Fatal(err)
 			}

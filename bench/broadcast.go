@@ -19,23 +19,40 @@ var broadcastWorkload = &workload{
 	title:   "5. Broadcast",
 	columns: plainColumns,
 	cases: func(sc *Scale) []caseSpec {
-		return []caseSpec{{label: fmt.Sprintf("%s text to %d conns", sizeLabel(sc.BroadcastSize), sc.BroadcastConns), size: sc.BroadcastSize}}
+		var cs []caseSpec
+		for _, deflate := range []bool{false, true} {
+			for _, n := range sc.BroadcastConns {
+				label := fmt.Sprintf("%s text to %d conns", sizeLabel(sc.BroadcastSize), n)
+				if deflate {
+					label += ", compressed"
+				}
+				cs = append(cs, caseSpec{label: label, size: sc.BroadcastSize, conns: n, deflate: deflate})
+			}
+		}
+		return cs
 	},
 	run: runBroadcast,
 	tables: []table{{title: "delivery is from the broadcast command until every client has the message", metrics: []metricSpec{
-		{key: "ms", label: "delivery time", format: fmtMicros},
 		{key: "rate", label: "messages delivered/s", higher: true, format: func(v float64, _ caseSpec) string { return si(v) + "/s" }},
+		{key: "ms", label: "delivery time", format: fmtMicros},
 		{key: "cpu", label: "server CPU per broadcast", format: fmtMicros},
 	}}},
 }
 
 func runBroadcast(ctx context.Context, sc *Scale, col column, cs caseSpec) (metrics, error) {
-	rig, err := newBroadcastRig(ctx, col.lib, sc.BroadcastConns, cs.size, sc.Verify)
+	if cs.deflate && !col.lib.Compresses() {
+		return nil, errUnsupported
+	}
+	rig, err := newBroadcastRig(ctx, col.lib, cs.procs, cs.conns, cs.size, cs.deflate, sc.Verify)
 	if err != nil {
 		return nil, err
 	}
 	defer rig.close()
 	if _, err := rig.once(); err != nil { // warm up
+		return nil, err
+	}
+	stopProfile, err := rig.srv.startProfile("broadcast", cs)
+	if err != nil {
 		return nil, err
 	}
 	u0, err := rig.srv.usage()
@@ -54,6 +71,7 @@ func runBroadcast(ctx context.Context, sc *Scale, col column, cs caseSpec) (metr
 	if err != nil {
 		return nil, err
 	}
+	stopProfile()
 	if err := rig.check(); err != nil {
 		return nil, err
 	}
@@ -68,7 +86,8 @@ func runBroadcast(ctx context.Context, sc *Scale, col column, cs caseSpec) (metr
 }
 
 // broadcastRig is a server for one library with n client connections on
-// its /broadcast, every one of them read by the load generator.
+// its /broadcast (or /broadcast/deflate), every one of them read by the
+// load generator.
 type broadcastRig struct {
 	srv   *server
 	n     int
@@ -78,17 +97,24 @@ type broadcastRig struct {
 	sent  int
 }
 
-func newBroadcastRig(ctx context.Context, lib *libs.Lib, n, size int, verify bool) (*broadcastRig, error) {
-	srv, err := startServer(lib)
+// newBroadcastRig starts lib's server with GOMAXPROCS=procs and connects n
+// clients; with deflate they offer permessage-deflate without context
+// takeover, as the compressed echo does.
+func newBroadcastRig(ctx context.Context, lib *libs.Lib, procs, n, size int, deflate, verify bool) (*broadcastRig, error) {
+	srv, err := startServer(lib, procs)
 	if err != nil {
 		return nil, err
 	}
 	r := &broadcastRig{srv: srv, n: n, cmd: "broadcast " + strconv.Itoa(size)}
-	if r.conns, err = loadgen.DialN(ctx, n, 16, srv.addr, "/broadcast", "", nil); err != nil {
+	path, ext := "/broadcast", ""
+	if deflate {
+		path, ext = "/broadcast/deflate", loadgen.DeflateNoContext
+	}
+	if r.conns, err = loadgen.DialN(ctx, n, 16, srv.addr, path, ext, nil); err != nil {
 		srv.close()
 		return nil, err
 	}
-	if err := srv.waitConns(n, 30*time.Second); err != nil {
+	if err := srv.waitConns(n, 60*time.Second); err != nil {
 		r.close()
 		return nil, err
 	}

@@ -3,18 +3,30 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
+	"log"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -39,8 +51,9 @@ func MaybeRunChild() {
 // msgSeed seeds every payload, so parent and child build the same bytes.
 const msgSeed = 1
 
-// runChild serves lib on 127.0.0.1, prints "addr HOST:PORT", then answers
-// one command per line on stdin until "quit" or EOF:
+// runChild serves lib on 127.0.0.1, plain and over TLS, prints "addr
+// HOST:PORT tls HOST:PORT", then answers one command per line on stdin
+// until "quit" or EOF:
 //
 //	mem            GC, return memory to the OS; "mem HEAPINUSE STACKINUSE GOROUTINES"
 //	cpu            "cpu NANOSECONDS" of user+system CPU time so far
@@ -48,6 +61,7 @@ const msgSeed = 1
 //	conns          "conns N", the connections on /broadcast
 //	broadcast SIZE send a SIZE-byte text message to them; "broadcast NANOSECONDS"
 //	               the call took, or "err TEXT"
+//	profile [PATH] start a CPU profile into PATH ("profile 1"), or stop it ("profile 0")
 func runChild(name string) int {
 	lib := libs.Lookup(name)
 	if lib == nil {
@@ -61,18 +75,33 @@ func runChild(name string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if srv.Serve != nil {
-		go srv.Serve(ln)
-	} else {
-		go (&http.Server{Handler: srv.Handler}).Serve(ln)
+	// The same servers over TLS, on a second listener, for the storm.
+	tln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	cert, err := selfSigned()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	tlsLn := tls.NewListener(tln, &tls.Config{Certificates: []tls.Certificate{cert}})
+	for _, l := range []net.Listener{ln, tlsLn} {
+		if srv.Serve != nil {
+			go srv.Serve(l)
+		} else {
+			go (&http.Server{Handler: srv.Handler, ErrorLog: log.New(io.Discard, "", 0)}).Serve(l)
+		}
 	}
 	out := bufio.NewWriter(os.Stdout)
 	reply := func(format string, args ...any) {
 		fmt.Fprintf(out, format+"\n", args...)
 		out.Flush()
 	}
-	reply("addr %s", ln.Addr())
+	reply("addr %s tls %s", ln.Addr(), tln.Addr())
 	msgs := map[int][]byte{}
+	var prof, tracef *os.File
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -109,6 +138,48 @@ func runChild(name string) int {
 			} else {
 				reply("broadcast %d", time.Since(start).Nanoseconds())
 			}
+		case "profile":
+			// profile PATH starts a CPU profile; "profile" alone stops it.
+			if len(f) == 1 {
+				pprof.StopCPUProfile()
+				if prof != nil {
+					prof.Close()
+					prof = nil
+				}
+				reply("profile 0")
+				continue
+			}
+			pf, err := os.Create(f[1])
+			if err == nil {
+				err = pprof.StartCPUProfile(pf)
+			}
+			if err != nil {
+				reply("err %v", err)
+				continue
+			}
+			prof = pf
+			reply("profile 1")
+		case "trace":
+			// trace PATH starts an execution trace; "trace" alone stops it.
+			if len(f) == 1 {
+				trace.Stop()
+				if tracef != nil {
+					tracef.Close()
+					tracef = nil
+				}
+				reply("trace 0")
+				continue
+			}
+			tf, err := os.Create(f[1])
+			if err == nil {
+				err = trace.Start(tf)
+			}
+			if err != nil {
+				reply("err %v", err)
+				continue
+			}
+			tracef = tf
+			reply("trace 1")
 		case "quit":
 			return 0
 		default:
@@ -134,17 +205,19 @@ func raiseFileLimit() {
 
 // server is the parent's handle on a child process serving one library.
 type server struct {
-	lib    *libs.Lib
-	cmd    *exec.Cmd
-	in     io.WriteCloser
-	lines  chan string
-	addr   string
-	stderr *tail
-	done   chan struct{}
+	lib     *libs.Lib
+	cmd     *exec.Cmd
+	in      io.WriteCloser
+	lines   chan string
+	addr    string
+	tlsAddr string // the same servers over TLS (self-signed certificate)
+	stderr  *tail
+	done    chan struct{}
 }
 
-// startServer starts a child process serving lib.
-func startServer(lib *libs.Lib) (*server, error) {
+// startServer starts a child process serving lib, with GOMAXPROCS=procs
+// unless procs is 0.
+func startServer(lib *libs.Lib, procs int) (*server, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -152,6 +225,9 @@ func startServer(lib *libs.Lib) (*server, error) {
 	s := &server{lib: lib, lines: make(chan string, 16), stderr: &tail{}, done: make(chan struct{})}
 	s.cmd = exec.Command(exe, childFlag+lib.Name)
 	s.cmd.Stderr = s.stderr
+	if procs > 0 {
+		s.cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(procs))
+	}
 	if s.in, err = s.cmd.StdinPipe(); err != nil {
 		return nil, err
 	}
@@ -178,12 +254,12 @@ func startServer(lib *libs.Lib) (*server, error) {
 		s.close()
 		return nil, err
 	}
-	addr, ok := strings.CutPrefix(line, "addr ")
-	if !ok {
+	f := strings.Fields(line)
+	if len(f) != 4 || f[0] != "addr" || f[2] != "tls" {
 		s.close()
 		return nil, fmt.Errorf("bench: %s server said %q", lib.Name, line)
 	}
-	s.addr = addr
+	s.addr, s.tlsAddr = f[1], f[3]
 	return s, nil
 }
 
@@ -371,4 +447,50 @@ func (t *tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.buf)
+}
+
+// selfSigned returns a fresh ECDSA P-256 certificate for 127.0.0.1, the
+// TLS servers' identity; clients do not verify it.
+func selfSigned() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
+// profileDir, if set, receives a CPU profile of the server process for the
+// measured part of every echo, latency, broadcast and storm run.
+var profileDir string
+
+// SetProfileDir makes every later run write its server's CPU profile to
+// dir, as WORKLOAD-CASE-LIB-N.pprof.
+func SetProfileDir(dir string) { profileDir = dir }
+
+var profileSeq atomic.Int64
+
+// startProfile starts a CPU profile of the child if profiles are asked
+// for; the returned function stops it.
+func (s *server) startProfile(workload string, cs caseSpec) (stop func(), err error) {
+	if profileDir == "" {
+		return func() {}, nil
+	}
+	name := strings.NewReplacer(" ", "", "·", "", ",", "_", "=", "", "/", "_").Replace(fmt.Sprintf("%s-%s-%s-%d.pprof", workload, cs.key(), s.lib.Name, profileSeq.Add(1)))
+	if _, err := s.call("profile " + filepath.Join(profileDir, name)); err != nil {
+		return nil, err
+	}
+	return func() { s.call("profile") }, nil
 }

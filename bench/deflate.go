@@ -25,7 +25,7 @@ var deflateWorkload = &workload{
 	run: func(ctx context.Context, sc *Scale, col column, cs caseSpec) (metrics, error) {
 		p := loadgen.Text(cs.size, msgSeed)
 		fr := loadgen.ClientFrame(frame.OpText, loadgen.Deflate(p), true)
-		return runEcho(ctx, sc, col, "/deflate/"+col.variant, loadgen.DeflateNoContext, frame.OpText, p, fr)
+		return runEcho(ctx, sc, col, cs, "/deflate/"+col.variant, loadgen.DeflateNoContext, frame.OpText, p, fr)
 	},
 	tables: []table{
 		{title: "messages/s (MB/s of uncompressed payload each way)", metrics: []metricSpec{echoThroughput}},
@@ -51,7 +51,7 @@ var deflateIdleWorkload = &workload{
 			// so it inflates on its own even with context takeover.
 			verify = loadgen.Expect(frame.OpText, p)
 		}
-		return runIdle(ctx, col, sc.DeflateIdleConns, "/deflate/"+col.variant, loadgen.DeflateContext, fr, verify)
+		return runIdle(ctx, col, cs.procs, sc.DeflateIdleConns, "/deflate/"+col.variant, loadgen.DeflateContext, fr, verify)
 	},
 	tables: []table{{title: "after one compressed 1 KiB text message each; offer `" + loadgen.DeflateContext + "`", metrics: idleMetrics}},
 }

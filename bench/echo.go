@@ -40,7 +40,7 @@ var serverCost = []metricSpec{
 var echoWorkload = &workload{
 	name:    "echo",
 	title:   "1. Echo throughput",
-	columns: plainColumns,
+	columns: echoColumns,
 	cases: func(sc *Scale) []caseSpec {
 		var cs []caseSpec
 		for _, c := range sc.EchoCases {
@@ -50,7 +50,7 @@ var echoWorkload = &workload{
 	},
 	run: func(ctx context.Context, sc *Scale, col column, cs caseSpec) (metrics, error) {
 		op, p := payload(cs.size, cs.binary)
-		return runEcho(ctx, sc, col, "/echo", "", op, p, loadgen.ClientFrame(op, p, false))
+		return runEcho(ctx, sc, col, cs, "/echo", "", op, p, loadgen.ClientFrame(op, p, false))
 	},
 	tables: []table{
 		{title: "messages/s (MB/s of payload each way)", metrics: []metricSpec{echoThroughput}},
@@ -64,8 +64,8 @@ const minEchoes = 20
 // runEcho starts a server for col, keeps sc.EchoConns connections busy with
 // fr for sc.EchoWarmup plus sc.EchoDuration, and measures the second part:
 // messages echoed per second and server CPU time per message.
-func runEcho(ctx context.Context, sc *Scale, col column, path, ext string, op frame.Opcode, p, fr []byte) (metrics, error) {
-	srv, err := startServer(col.lib)
+func runEcho(ctx context.Context, sc *Scale, col column, cs caseSpec, path, ext string, op frame.Opcode, p, fr []byte) (metrics, error) {
+	srv, err := startServer(col.lib, cs.procs)
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +87,10 @@ func runEcho(ctx context.Context, sc *Scale, col column, path, ext string, op fr
 		}
 	}()
 	time.Sleep(sc.EchoWarmup)
+	stopProfile, err := srv.startProfile(path[1:], cs)
+	if err != nil {
+		return nil, err
+	}
 	n0, t0 := ld.Received(), time.Now()
 	u0, err := srv.usage()
 	if err != nil {
@@ -104,6 +108,7 @@ func runEcho(ctx context.Context, sc *Scale, col column, path, ext string, op fr
 	if err != nil {
 		return nil, err
 	}
+	stopProfile()
 	stopped = true
 	if err := ld.Stop(); err != nil {
 		return nil, err

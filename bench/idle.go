@@ -29,7 +29,7 @@ var idleWorkload = &workload{
 		if sc.Verify {
 			verify = loadgen.Expect(frame.OpText, p)
 		}
-		return runIdle(ctx, col, sc.IdleConns, "/echo", "", loadgen.ClientFrame(frame.OpText, p, false), verify)
+		return runIdle(ctx, col, cs.procs, sc.IdleConns, "/echo", "", loadgen.ClientFrame(frame.OpText, p, false), verify)
 	},
 	tables: []table{{title: fmt.Sprintf("after one %s text message each; server process, after GC, minus its baseline", sizeLabel(1<<10)), metrics: idleMetrics}},
 }
@@ -37,8 +37,8 @@ var idleWorkload = &workload{
 // runIdle starts a server for col in a fresh process, measures its memory,
 // opens n connections that each exchange fr once and go idle, and measures
 // again.
-func runIdle(ctx context.Context, col column, n int, path, ext string, fr []byte, verify func(*loadgen.Message) error) (metrics, error) {
-	srv, err := startServer(col.lib)
+func runIdle(ctx context.Context, col column, procs, n int, path, ext string, fr []byte, verify func(*loadgen.Message) error) (metrics, error) {
+	srv, err := startServer(col.lib, procs)
 	if err != nil {
 		return nil, err
 	}

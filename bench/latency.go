@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/wirelevel/ws/bench/loadgen"
@@ -12,7 +13,7 @@ import (
 var latencyWorkload = &workload{
 	name:    "latency",
 	title:   "3. Round-trip latency (one message in flight, text)",
-	columns: plainColumns,
+	columns: echoColumns,
 	cases: func(sc *Scale) []caseSpec {
 		var cs []caseSpec
 		for _, n := range sc.LatencySizes {
@@ -21,7 +22,7 @@ var latencyWorkload = &workload{
 		return cs
 	},
 	run: func(ctx context.Context, sc *Scale, col column, cs caseSpec) (metrics, error) {
-		srv, err := startServer(col.lib)
+		srv, err := startServer(col.lib, cs.procs)
 		if err != nil {
 			return nil, err
 		}
@@ -42,12 +43,21 @@ var latencyWorkload = &workload{
 				return nil, err
 			}
 		}
+		if tracePath != "" {
+			srv.call("trace " + tracePath)
+			defer srv.call("trace")
+		}
+		stopProfile, err := srv.startProfile("latency", cs)
+		if err != nil {
+			return nil, err
+		}
 		d := make([]time.Duration, sc.RoundTrips)
 		for i := range d {
 			if d[i], err = rt.Do(); err != nil {
 				return nil, err
 			}
 		}
+		stopProfile()
 		return metrics{
 			"p50": float64(percentile(d, 50)) / 1e3,
 			"p99": float64(percentile(d, 99)) / 1e3,
@@ -58,3 +68,7 @@ var latencyWorkload = &workload{
 		{key: "p99", label: "p99", format: fmtMicros},
 	}}},
 }
+
+// tracePath, if set, receives an execution trace of the server during the
+// latency workload's measured part (for debugging; the last run wins).
+var tracePath = os.Getenv("WSBENCH_TRACE")

@@ -17,7 +17,7 @@ import (
 var readWorkload = &workload{
 	name:    "read",
 	title:   "2. In-memory read path (parse, unmask, UTF-8 check; text messages)",
-	columns: plainColumns,
+	columns: readColumns,
 	cases: func(sc *Scale) []caseSpec {
 		var cs []caseSpec
 		for _, n := range sc.ReadSizes {
@@ -26,6 +26,9 @@ var readWorkload = &workload{
 		return cs
 	},
 	run: func(ctx context.Context, sc *Scale, col column, cs caseSpec) (metrics, error) {
+		if cs.procs > 0 {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cs.procs))
+		}
 		rp := newReadPath(col.lib, cs.size)
 		// Calibrate on a short run, then measure about sc.ReadDuration.
 		n := 64

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -32,6 +33,11 @@ type Scale struct {
 	Reps   int  // runs of every case for every library, interleaved
 	Verify bool // check every echo (smoke tests; slows the load generator)
 
+	// Procs lists the GOMAXPROCS values the servers run with (the
+	// in-memory read path: the parent process); every case runs at each,
+	// and the tables add the scaling from the first to the last.
+	Procs []int
+
 	EchoConns    int
 	EchoWarmup   time.Duration
 	EchoDuration time.Duration
@@ -46,9 +52,13 @@ type Scale struct {
 	IdleConns int
 	IdleSize  int
 
-	BroadcastConns int
+	BroadcastConns []int
 	Broadcasts     int
 	BroadcastSize  int
+
+	StormClients  int
+	StormWarmup   time.Duration
+	StormDuration time.Duration
 
 	DeflateSizes     []int
 	DeflateIdleConns int
@@ -65,6 +75,7 @@ func QuickScale() *Scale {
 	return &Scale{
 		Name:         "quick",
 		Reps:         3,
+		Procs:        []int{1, 2},
 		EchoConns:    4,
 		EchoWarmup:   100 * time.Millisecond,
 		EchoDuration: 300 * time.Millisecond,
@@ -74,8 +85,9 @@ func QuickScale() *Scale {
 		LatencySizes: []int{16, 1 << 10},
 		RoundTrips:   5000,
 		IdleConns:    1000, IdleSize: 1 << 10,
-		BroadcastConns: 1000, Broadcasts: 10, BroadcastSize: 1 << 10,
+		BroadcastConns: []int{1000}, Broadcasts: 10, BroadcastSize: 1 << 10,
 		DeflateSizes: []int{1 << 10, 16 << 10}, DeflateIdleConns: 1000,
+		StormClients: 32, StormWarmup: 100 * time.Millisecond, StormDuration: 500 * time.Millisecond,
 	}
 }
 
@@ -89,6 +101,7 @@ func FullScale() *Scale {
 	return &Scale{
 		Name:         "full",
 		Reps:         5,
+		Procs:        []int{1, 2},
 		EchoConns:    4,
 		EchoWarmup:   250 * time.Millisecond,
 		EchoDuration: time.Second,
@@ -98,8 +111,9 @@ func FullScale() *Scale {
 		LatencySizes: []int{16, 1 << 10},
 		RoundTrips:   20000,
 		IdleConns:    10000, IdleSize: 1 << 10,
-		BroadcastConns: 1000, Broadcasts: 50, BroadcastSize: 1 << 10,
+		BroadcastConns: []int{1000, 10000}, Broadcasts: 50, BroadcastSize: 1 << 10,
 		DeflateSizes: []int{128, 1 << 10, 16 << 10}, DeflateIdleConns: 1000,
+		StormClients: 32, StormWarmup: 250 * time.Millisecond, StormDuration: time.Second,
 	}
 }
 
@@ -109,6 +123,7 @@ func smokeScale() *Scale {
 		Name:         "smoke",
 		Reps:         1,
 		Verify:       true,
+		Procs:        []int{2},
 		EchoConns:    2,
 		EchoWarmup:   10 * time.Millisecond,
 		EchoDuration: 50 * time.Millisecond,
@@ -118,8 +133,9 @@ func smokeScale() *Scale {
 		LatencySizes: []int{16},
 		RoundTrips:   50,
 		IdleConns:    20, IdleSize: 1 << 10,
-		BroadcastConns: 20, Broadcasts: 3, BroadcastSize: 1 << 10,
+		BroadcastConns: []int{20}, Broadcasts: 3, BroadcastSize: 1 << 10,
 		DeflateSizes: []int{1 << 10, 16 << 10}, DeflateIdleConns: 10,
+		StormClients: 4, StormWarmup: 10 * time.Millisecond, StormDuration: 50 * time.Millisecond,
 	}
 }
 
@@ -137,12 +153,28 @@ func (c column) String() string {
 }
 
 // caseSpec is one row group of a workload: a message size and type, or a
-// number of connections.
+// number of connections, at one GOMAXPROCS.
 type caseSpec struct {
-	label  string
-	size   int
-	binary bool
+	label   string
+	size    int
+	binary  bool
+	conns   int  // broadcast: connections
+	deflate bool // broadcast: with permessage-deflate
+	tls     bool // storm: over TLS
+	procs   int  // the server's GOMAXPROCS; 0 for the default
 }
+
+// key names the case with its GOMAXPROCS, as rows do.
+func (cs caseSpec) key() string {
+	if cs.procs == 0 {
+		return cs.label
+	}
+	return fmt.Sprintf("%s · P=%d", cs.label, cs.procs)
+}
+
+// errUnsupported is a run's answer for a library that lacks the feature a
+// case needs (compression for gobwas): its cell shows a dash.
+var errUnsupported = errors.New("bench: not supported by this library")
 
 // metrics are one run's results by key.
 type metrics map[string]float64
@@ -165,11 +197,13 @@ type table struct {
 	metrics []metricSpec
 }
 
-// workload is one of the six measurements.
+// workload is one of the measurements.
 type workload struct {
-	name    string
-	title   string
-	columns func(ls []*libs.Lib) []column
+	name  string
+	title string
+	// columns picks the workload's columns from the selected libraries;
+	// named says they were named with -libs rather than defaulted.
+	columns func(ls []*libs.Lib, named bool) []column
 	cases   func(sc *Scale) []caseSpec
 	run     func(ctx context.Context, sc *Scale, col column, cs caseSpec) (metrics, error)
 	tables  []table
@@ -185,11 +219,11 @@ func Workloads() []string {
 }
 
 func workloads() []*workload {
-	return []*workload{echoWorkload, readWorkload, latencyWorkload, idleWorkload, broadcastWorkload, deflateWorkload, deflateIdleWorkload}
+	return []*workload{echoWorkload, readWorkload, latencyWorkload, idleWorkload, broadcastWorkload, deflateWorkload, deflateIdleWorkload, stormWorkload}
 }
 
-// plainColumns is one column per library.
-func plainColumns(ls []*libs.Lib) []column {
+// echoColumns is one column per library, the raw TCP baseline included.
+func echoColumns(ls []*libs.Lib, _ bool) []column {
 	var cols []column
 	for _, l := range ls {
 		cols = append(cols, column{lib: l})
@@ -197,8 +231,30 @@ func plainColumns(ls []*libs.Lib) []column {
 	return cols
 }
 
+// plainColumns is one column per WebSocket library.
+func plainColumns(ls []*libs.Lib, _ bool) []column {
+	var cols []column
+	for _, l := range ls {
+		if !l.Baseline {
+			cols = append(cols, column{lib: l})
+		}
+	}
+	return cols
+}
+
+// readColumns is one column per library with an in-memory read path.
+func readColumns(ls []*libs.Lib, _ bool) []column {
+	var cols []column
+	for _, l := range ls {
+		if l.HasReadPath() {
+			cols = append(cols, column{lib: l})
+		}
+	}
+	return cols
+}
+
 // deflateColumns is one column per compression variant.
-func deflateColumns(ls []*libs.Lib) []column {
+func deflateColumns(ls []*libs.Lib, _ bool) []column {
 	var cols []column
 	for _, l := range ls {
 		for _, v := range l.Deflate {
@@ -229,6 +285,9 @@ func Run(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("bench: no workload %q (have %s)", name, strings.Join(Workloads(), ", "))
 		}
 	}
+	if len(sc.Procs) == 0 {
+		sc.Procs = []int{0}
+	}
 	raiseFileLimit()
 	logf := func(format string, args ...any) {
 		if cfg.Log != nil {
@@ -240,7 +299,7 @@ func Run(ctx context.Context, cfg Config) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		cols := w.columns(ls)
+		cols := w.columns(ls, cfg.Libs != nil)
 		if len(cols) == 0 {
 			logf("%s: no selected library takes part", w.name)
 			continue
@@ -256,6 +315,9 @@ func Run(ctx context.Context, cfg Config) error {
 func selectLibs(names []string) ([]*libs.Lib, error) {
 	if names == nil {
 		return libs.Defaults(), nil
+	}
+	if len(names) == 1 && names[0] == "all" {
+		return libs.All, nil
 	}
 	var ls []*libs.Lib
 	for _, l := range libs.All {
@@ -289,16 +351,33 @@ func writeLibs(w io.Writer, ls []*libs.Lib) {
 
 // result holds every run of one workload.
 type result struct {
-	w     *workload
-	sc    *Scale
-	cols  []column
-	cases []caseSpec
-	runs  map[string][]metrics // by case label + "\x00" + column
-	notes []string
+	w           *workload
+	sc          *Scale
+	cols        []column
+	cases       []caseSpec           // every case at every GOMAXPROCS
+	runs        map[string][]metrics // by case key + "\x00" + column
+	unsupported map[string]bool      // the same keys
+	notes       []string
+}
+
+// expand returns every case of cases at every GOMAXPROCS of procs.
+func expand(cases []caseSpec, procs []int) []caseSpec {
+	var out []caseSpec
+	for _, cs := range cases {
+		for _, p := range procs {
+			cs.procs = p
+			out = append(out, cs)
+		}
+	}
+	return out
 }
 
 func runWorkload(ctx context.Context, w *workload, sc *Scale, cols []column, logf func(string, ...any)) *result {
-	res := &result{w: w, sc: sc, cols: cols, cases: w.cases(sc), runs: map[string][]metrics{}}
+	procs := sc.Procs
+	if len(procs) == 0 {
+		procs = []int{0}
+	}
+	res := &result{w: w, sc: sc, cols: cols, cases: expand(w.cases(sc), procs), runs: map[string][]metrics{}, unsupported: map[string]bool{}}
 	total := sc.Reps * len(res.cases) * len(cols)
 	i := 0
 	for rep := range sc.Reps {
@@ -315,13 +394,18 @@ func runWorkload(ctx context.Context, w *workload, sc *Scale, cols []column, log
 				start := time.Now()
 				m, err := w.run(ctx, sc, col, cs)
 				took := time.Since(start).Round(time.Millisecond)
-				if err != nil {
-					logf("[%s %d/%d] %s %s: error: %v", w.name, i, total, cs.label, col, err)
-					res.notes = append(res.notes, fmt.Sprintf("%s, %s, repetition %d: %v", col, cs.label, rep+1, err))
+				key := cs.key() + "\x00" + col.String()
+				if errors.Is(err, errUnsupported) {
+					res.unsupported[key] = true
 					continue
 				}
-				res.runs[cs.label+"\x00"+col.String()] = append(res.runs[cs.label+"\x00"+col.String()], m)
-				logf("[%s %d/%d] %s %s: %s (%v)", w.name, i, total, cs.label, col, res.brief(m, cs), took)
+				if err != nil {
+					logf("[%s %d/%d] %s %s: error: %v", w.name, i, total, cs.key(), col, err)
+					res.notes = append(res.notes, fmt.Sprintf("%s, %s, repetition %d: %v", col, cs.key(), rep+1, err))
+					continue
+				}
+				res.runs[key] = append(res.runs[key], m)
+				logf("[%s %d/%d] %s %s: %s (%v)", w.name, i, total, cs.key(), col, res.brief(m, cs), took)
 			}
 		}
 	}
@@ -337,7 +421,7 @@ func (r *result) brief(m metrics, cs caseSpec) string {
 // med returns the median of a metric over the runs of one cell.
 func (r *result) med(cs caseSpec, col column, key string) float64 {
 	var v []float64
-	for _, m := range r.runs[cs.label+"\x00"+col.String()] {
+	for _, m := range r.runs[cs.key()+"\x00"+col.String()] {
 		if x, ok := m[key]; ok && !math.IsNaN(x) {
 			v = append(v, x)
 		}
@@ -345,26 +429,64 @@ func (r *result) med(cs caseSpec, col column, key string) float64 {
 	return median(v)
 }
 
-// ours returns the column the ratio is taken for: the first one of this
-// library.
+// ours returns the column the first ratio is taken for: the first one of
+// this library (for echo, the README's loop).
 func (r *result) ours() (column, bool) {
 	for _, c := range r.cols {
-		if !c.lib.Peer {
+		if !c.lib.Peer && !c.lib.Baseline {
 			return c, true
 		}
 	}
 	return column{}, false
 }
 
-func (r *result) write(w io.Writer) {
-	_, hasOurs := r.ours()
-	peers := 0
+// ratioCols are the columns a table ends with, each a ratio per row.
+type ratioCols struct {
+	first    column // ours ÷ best peer
+	best     bool   // best of ours ÷ best peer (more than one column of ours)
+	baseline *column
+	peers    bool
+}
+
+func (r *result) ratios() ratioCols {
+	var rc ratioCols
+	first, ok := r.ours()
+	nOurs := 0
 	for _, c := range r.cols {
-		if c.lib.Peer {
-			peers++
+		switch {
+		case c.lib.Baseline:
+			c := c
+			rc.baseline = &c
+		case c.lib.Peer:
+			rc.peers = true
+		default:
+			nOurs++
 		}
 	}
-	ratio := hasOurs && peers > 0
+	if ok {
+		rc.first = first
+	}
+	rc.best = nOurs > 1
+	if !ok {
+		rc.peers, rc.baseline = false, nil
+	}
+	return rc
+}
+
+// cell returns the median of a metric for a cell, and whether it has one.
+func (r *result) cell(cs caseSpec, col column, key string) (float64, string) {
+	if r.unsupported[cs.key()+"\x00"+col.String()] {
+		return math.NaN(), "–"
+	}
+	v := r.med(cs, col, key)
+	if math.IsNaN(v) {
+		return v, "error"
+	}
+	return v, ""
+}
+
+func (r *result) write(w io.Writer) {
+	rc := r.ratios()
 	for ti, t := range r.w.tables {
 		title := r.w.title
 		if t.title != "" {
@@ -378,62 +500,144 @@ func (r *result) write(w io.Writer) {
 		for _, c := range r.cols {
 			fmt.Fprintf(w, " %s |", c)
 		}
-		if ratio {
-			fmt.Fprint(w, " best of ours ÷ best peer |")
+		nr := 0
+		if rc.peers {
+			fmt.Fprintf(w, " %s ÷ best peer |", rc.first)
+			nr++
+			if rc.best {
+				fmt.Fprint(w, " best of ours ÷ best peer |")
+				nr++
+			}
+		}
+		if rc.baseline != nil {
+			fmt.Fprintf(w, " %s ÷ %s |", rc.first, rc.baseline)
+			nr++
 		}
 		fmt.Fprint(w, "\n|---|")
-		for range r.cols {
-			fmt.Fprint(w, "---:|")
-		}
-		if ratio {
+		for range len(r.cols) + nr {
 			fmt.Fprint(w, "---:|")
 		}
 		fmt.Fprintln(w)
 		for _, cs := range r.cases {
 			for _, ms := range t.metrics {
-				arrow := "↓"
-				if ms.higher {
-					arrow = "↑"
-				}
-				label := cs.label
-				if ms.label != "" {
-					label += ", " + ms.label
-				}
-				fmt.Fprintf(w, "| %s %s |", label, arrow)
-				best, bestCol := math.NaN(), ""
-				mine, mineCol := math.NaN(), ""
-				better := func(v, than float64) bool {
-					return math.IsNaN(than) || (ms.higher && v > than) || (!ms.higher && v < than)
-				}
-				for _, c := range r.cols {
-					v := r.med(cs, c, ms.key)
-					if math.IsNaN(v) {
-						fmt.Fprint(w, " error |")
-						continue
-					}
-					fmt.Fprintf(w, " %s |", ms.format(v, cs))
-					switch {
-					case c.lib.Peer && better(v, best):
-						best, bestCol = v, c.String()
-					case !c.lib.Peer && better(v, mine):
-						mine, mineCol = v, c.String()
-					}
-				}
-				if ratio {
-					if math.IsNaN(mine) || math.IsNaN(best) || max(best, ms.floor) == 0 {
-						fmt.Fprint(w, " – |")
-					} else {
-						fmt.Fprintf(w, " %.2f (%s ÷ %s) |", max(mine, ms.floor)/max(best, ms.floor), mineCol, bestCol)
-					}
-				}
-				fmt.Fprintln(w)
+				r.writeRow(w, cs, ms, rc)
 			}
 		}
 	}
+	r.writeScaling(w, rc)
 	if len(r.notes) > 0 {
 		fmt.Fprintf(w, "\nFailed runs (%s):\n\n", r.w.name)
 		for _, n := range r.notes {
 			fmt.Fprintf(w, "- %s\n", n)
+		}
+	}
+}
+
+func arrow(higher bool) string {
+	if higher {
+		return "↑"
+	}
+	return "↓"
+}
+
+func (r *result) writeRow(w io.Writer, cs caseSpec, ms metricSpec, rc ratioCols) {
+	label := cs.key()
+	if ms.label != "" {
+		label = cs.label + ", " + ms.label
+		if cs.procs != 0 {
+			label += fmt.Sprintf(" · P=%d", cs.procs)
+		}
+	}
+	fmt.Fprintf(w, "| %s %s |", label, arrow(ms.higher))
+	better := func(v, than float64) bool {
+		return math.IsNaN(than) || (ms.higher && v > than) || (!ms.higher && v < than)
+	}
+	best, bestCol := math.NaN(), ""
+	mine, mineCol := math.NaN(), ""
+	first, base := math.NaN(), math.NaN()
+	for _, c := range r.cols {
+		v, bad := r.cell(cs, c, ms.key)
+		if bad != "" {
+			fmt.Fprintf(w, " %s |", bad)
+			continue
+		}
+		fmt.Fprintf(w, " %s |", ms.format(v, cs))
+		switch {
+		case c.lib.Baseline:
+			base = v
+		case c.lib.Peer:
+			if better(v, best) {
+				best, bestCol = v, c.String()
+			}
+		default:
+			if c == rc.first {
+				first = v
+			}
+			if better(v, mine) {
+				mine, mineCol = v, c.String()
+			}
+		}
+	}
+	ratio := func(a, b float64, names string) {
+		if math.IsNaN(a) || math.IsNaN(b) || max(b, ms.floor) == 0 {
+			fmt.Fprint(w, " – |")
+			return
+		}
+		fmt.Fprintf(w, " %.2f%s |", max(a, ms.floor)/max(b, ms.floor), names)
+	}
+	if rc.peers {
+		ratio(first, best, " ("+bestCol+")")
+		if rc.best {
+			ratio(mine, best, " ("+mineCol+" ÷ "+bestCol+")")
+		}
+	}
+	if rc.baseline != nil {
+		ratio(first, base, "")
+	}
+	fmt.Fprintln(w)
+}
+
+// writeScaling writes, when cases ran at several GOMAXPROCS, the first
+// table's metrics at the last GOMAXPROCS divided by those at the first:
+// how each server's results change with cores.
+func (r *result) writeScaling(w io.Writer, rc ratioCols) {
+	procs := r.sc.Procs
+	if len(procs) < 2 {
+		return
+	}
+	lo, hi := procs[0], procs[len(procs)-1]
+	fmt.Fprintf(w, "\n### %s: scaling, GOMAXPROCS=%d ÷ GOMAXPROCS=%d\n\n", r.w.title, hi, lo)
+	fmt.Fprint(w, "| case |")
+	for _, c := range r.cols {
+		fmt.Fprintf(w, " %s |", c)
+	}
+	fmt.Fprint(w, "\n|---|")
+	for range r.cols {
+		fmt.Fprint(w, "---:|")
+	}
+	fmt.Fprintln(w)
+	for _, cs := range r.cases {
+		if cs.procs != lo {
+			continue
+		}
+		for _, ms := range r.w.tables[0].metrics {
+			label := cs.label
+			if ms.label != "" {
+				label += ", " + ms.label
+			}
+			fmt.Fprintf(w, "| %s %s |", label, arrow(ms.higher))
+			at := cs
+			at.procs = hi
+			for _, c := range r.cols {
+				a, bad1 := r.cell(cs, c, ms.key)
+				b, bad2 := r.cell(at, c, ms.key)
+				if bad1 != "" || bad2 != "" || a == 0 {
+					fmt.Fprint(w, " – |")
+					continue
+				}
+				fmt.Fprintf(w, " %.2f |", b/a)
+			}
+			fmt.Fprintln(w)
 		}
 	}
 }

@@ -20,7 +20,7 @@ func TestSmoke(t *testing.T) {
 	for _, w := range workloads() {
 		t.Run(w.name, func(t *testing.T) {
 			t.Parallel()
-			cols := w.columns(libs.All)
+			cols := w.columns(libs.All, true)
 			res := runWorkload(context.Background(), w, sc, cols, t.Logf)
 			for _, n := range res.notes {
 				t.Errorf("%s: %s", w.name, n)
@@ -77,7 +77,7 @@ func TestRunFlags(t *testing.T) {
 func TestUTF8Default(t *testing.T) {
 	for _, lib := range libs.All {
 		t.Run(lib.Name, func(t *testing.T) {
-			srv, err := startServer(lib)
+			srv, err := startServer(lib, 0)
 			if err != nil {
 				t.Fatal(err)
 			}

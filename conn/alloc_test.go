@@ -3,9 +3,11 @@
 package conn
 
 import (
+	"context"
 	"io"
 	"net"
 	"testing"
+	"time"
 )
 
 // tcpPair returns a server and a client Conn over a loopback TCP connection.
@@ -108,5 +110,95 @@ func TestZeroAllocsPerMessage(t *testing.T) {
 				t.Errorf("%s, %d bytes: %v allocs per message, want 0", tc.name, n, allocs)
 			}
 		}
+	}
+}
+
+// Reads and writes under a cancellable context, as a handler's r.Context()
+// is, allocate nothing in steady state either: the context's registration
+// is kept from one call to the next.
+func TestZeroAllocsWithContext(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts are checked in the full run")
+	}
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector; .ci/run checks allocations without -race")
+	}
+	srv, cli := tcpPair(t, nil, nil)
+	cancelCtx, cancel := context.WithCancel(bg)
+	defer cancel()
+	timeoutCtx, cancel2 := context.WithTimeout(bg, time.Hour)
+	defer cancel2()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+	}{{"WithCancel", cancelCtx}, {"WithTimeout", timeoutCtx}} {
+		msg := pattern(128)
+		buf := make([]byte, 0, 128)
+		sbuf := make([]byte, 0, 128)
+		run := func() {
+			if err := cli.WriteMessage(tc.ctx, Text, msg); err != nil {
+				t.Fatal(err)
+			}
+			typ, got, err := srv.ReadMessage(tc.ctx, sbuf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := srv.WriteMessage(tc.ctx, typ, got); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := cli.ReadMessage(tc.ctx, buf); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run()
+		if allocs := testing.AllocsPerRun(50, run); allocs != 0 {
+			t.Errorf("%s: %v allocs per round trip, want 0", tc.name, allocs)
+		}
+	}
+}
+
+// A connection whose reading has ended gives its pooled read buffer back,
+// so that a storm of short connections reuses buffers instead of
+// allocating one per connection (about 30 KB each before).
+func TestReadBufferReturnedAtEnd(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		end  func(srv, cli *Conn)
+	}{
+		{"close handshake", func(srv, cli *Conn) { go cli.Close(CloseNormalClosure, "") }},
+		{"connection lost", func(srv, cli *Conn) { cli.CloseNow() }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, cli := tcpPair(t, nil, nil)
+			ctx, cancel := context.WithTimeout(bg, 10*time.Second)
+			defer cancel()
+			// Two messages in one write: after the first, the second is
+			// buffered, so the read buffer is held between the reads.
+			cli.QueueMessage(Text, []byte("one"))
+			cli.QueueMessage(Text, []byte("two"))
+			if err := cli.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := srv.ReadMessage(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+			srv.readMu.lock()
+			held := srv.rpooled != nil
+			srv.readMu.unlock()
+			if !held {
+				t.Skip("the second message was not buffered with the first")
+			}
+			srv.ReadMessage(ctx, nil)
+			tt.end(srv, cli)
+			if _, _, err := srv.ReadMessage(ctx, nil); err == nil {
+				t.Fatal("ReadMessage after the end = nil error")
+			}
+			srv.readMu.lock()
+			held = srv.rpooled != nil
+			srv.readMu.unlock()
+			if held {
+				t.Error("the read buffer is still held after reading ended")
+			}
+		})
 	}
 }

@@ -155,10 +155,17 @@ func checkClose(code CloseCode, reason string) error {
 }
 
 // CloseNow closes the TCP connection at once, without a closing handshake.
-// Blocked reads and writes return; later calls return [ErrClosed].
+// It first writes what the socket takes without waiting of the messages in
+// the outgoing buffer (queued or corked, see [Conn.WriteMessage]), if no
+// other write is in progress. Blocked reads and writes return; later calls
+// return [ErrClosed].
 func (c *Conn) CloseNow() error {
 	c.setErr(ErrClosed)
 	c.advance(csCloseSent)
+	if c.outN.Load() > 0 && c.canTry() && c.writeMu.TryLock() {
+		c.sendLocked(false, nil, nil)
+		c.writeMu.Unlock()
+	}
 	c.closeTCP()
 	return nil
 }
@@ -303,6 +310,12 @@ func (c *Conn) failRead(err error) error {
 	}
 	c.markCloseRcvd()
 	c.readErr = err
+	// Nothing more will be read: the pooled read buffer goes back for the
+	// next connection, instead of to the garbage collector with this one.
+	if c.rpooled != nil {
+		putBuf(c.rpooled)
+		c.rbuf, c.rpooled, c.rr, c.rw = c.rstub[:], nil, 0, 0
+	}
 	return err
 }
 
@@ -389,6 +402,8 @@ func (c *Conn) endTCP(linger bool) {
 			c.nc.Close()
 		}
 		c.advance(csTCPClosed)
+		c.rwatch.release()
+		c.wwatch.release()
 		if c.keepalive != nil {
 			c.keepalive.Stop()
 		}

@@ -164,10 +164,12 @@ type Conn struct {
 	reader   messageReader
 	ctrl     [frame.MaxControlPayload]byte
 	rstub    [readStubSize]byte
+	rwatch   ctxWatch   // interrupts reads when their context is done
 	readErr  error      // error that ended reading; returned forever after
 	pollRead bool       // a Poller is reading: no read may wait
 	polled   *polledMsg // a message a Poller has begun to read, or nil
 	raw      *rawConn   // non-nil: read and try writes straight on the socket
+	rcork    bool       // the reader has set out.cork and not cleared it
 
 	// Write side. Every frame reaches the socket through sendLocked
 	// (write.go). msgMu is held for a whole data message, so that the
@@ -186,6 +188,8 @@ type Conn struct {
 	wbufs   net.Buffers
 	writer  messageWriter
 	comp    *deflate.Compressor // nil without permessage-deflate
+	wwatch  ctxWatch            // interrupts writes when their context is done
+	corkT   *time.Timer         // sends corked frames after corkDelay; guarded by outMu
 
 	// Our compressor's settings, for prepared messages; read-only.
 	compBits  int
@@ -349,6 +353,8 @@ func newConn(nc net.Conn, client bool, buffered []byte, opts *Options) *Conn {
 	}
 	c.reader.c = c
 	c.writer.c = c
+	c.rwatch.c = c
+	c.wwatch.c, c.wwatch.write = c, true
 	if c.opts.pingInterval > 0 {
 		// Assign the timer before it can fire: the tick reads the field.
 		c.keepalive = time.AfterFunc(time.Duration(1<<63-1), c.keepaliveTick)

@@ -48,7 +48,13 @@
 //   - Directly, with [Conn.WriteMessage], [Conn.NextWriter],
 //     [Conn.WritePrepared] and [Conn.Flush]: the call returns once its frames
 //     are on the socket, waiting for the peer as long as it takes, within
-//     the context and [Options.WriteTimeout].
+//     the context and [Options.WriteTimeout]. The exception is corking: a
+//     WriteMessage made while the reader holds unread input between
+//     messages joins the outgoing buffer and returns at once, and the reader
+//     sends it before it next reads from the network (at the latest 1 ms
+//     later), so the answers to the messages of one read leave in one
+//     write. Its order is kept; a failure to send it fails the connection
+//     and is reported by the next call.
 //   - Queued, with [Conn.QueueMessage], [Conn.QueuePrepared] and
 //     [Group.Broadcast]: the call returns at once. Queued messages are
 //     batched and go out together when the batch reaches the write buffer
@@ -164,8 +170,13 @@
 // # Throughput
 //
 // Reads on plain TCP and Unix sockets take whatever the socket holds in one
-// call. [Conn.QueueMessage] lets a read loop answer every message one read
-// returned with a single write. [PreparedMessage] and [Group] encode a
+// call. A read loop that answers with [Conn.WriteMessage] (corked, above) or
+// [Conn.QueueMessage] sends the answers to every message one read returned
+// with a single write. Contexts cost no allocation in steady state: a read
+// or a write registers with its context once (context.AfterFunc) and keeps
+// the registration while later calls use a context with the same Done
+// channel, as a loop on r.Context() does, until the connection closes.
+// [PreparedMessage] and [Group] encode a
 // broadcast once for all connections, and queue it on each without copying
 // it.
 package conn

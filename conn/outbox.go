@@ -25,6 +25,13 @@ type outbox struct {
 	// written (msgMu was busy): they follow that message (see unlockMsg).
 	held []heldMsg
 
+	// cork is set while the reader holds unread input between messages:
+	// WriteMessage then joins its frame to segs instead of writing it,
+	// and the reader sends them before it next reads from the network
+	// (see Conn.corkLocked). corkArmed says the cork timer is running.
+	cork      bool
+	corkArmed bool
+
 	kick       bool // a writer must write segs, without waiting, before it lets go of writeMu
 	bg         bool // a background flusher is running (flushBackground)
 	closeAfter bool // the last frame is a failure's close frame: close TCP once segs are out

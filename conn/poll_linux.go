@@ -4,19 +4,31 @@ package conn
 
 import (
 	"errors"
+	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // Poller serves many connections without a goroutine for each idle one.
 // It watches their sockets with epoll; when data arrives for a
 // connection, a goroutine reads the messages that have arrived, hands each
-// to the connection's OnMessage, and ends once the socket is empty. An idle connection then costs only its Conn and socket
-// (no goroutine stack, no buffer), which matters for servers holding tens
-// of thousands of mostly idle connections. A message that has begun to
-// arrive costs no goroutine either: the service returns as soon as the
-// socket is empty, even in the middle of a frame, and the Conn keeps what
-// has arrived until the rest does (bound how long with keepalive).
+// to the connection's OnMessage, and ends once the socket is empty. An idle
+// connection then costs only its Conn and socket (no goroutine stack, no
+// buffer), which matters for servers holding tens of thousands of mostly
+// idle connections. A message that has begun to arrive costs no goroutine
+// either: the service returns as soon as the socket is empty, even in the
+// middle of a frame, and the Conn keeps what has arrived until the rest
+// does (bound how long with keepalive).
+//
+// The Poller's epoll instance is itself watched by the Go runtime's network
+// poller, so its event loop waits the way a goroutine reading a socket
+// does. The goroutine that receives an event serves that connection
+// itself, as promptly as a goroutine blocked on its socket would wake;
+// other connections with input get goroutines of their own, also while
+// that service runs: a handler that waits (OnMessage may) holds up no other
+// connection.
 //
 // Connections that are not plain TCP or Unix sockets (TLS, HTTP/2 streams)
 // are served by a goroutine each instead. A Conn added to a Poller must not
@@ -24,13 +36,31 @@ import (
 // usual. Poller is available on Linux; elsewhere every connection gets a
 // goroutine.
 type Poller struct {
-	epfd         int
-	wakeR, wakeW int // a pipe that wakes the event loop for Close
+	epfd int
+	ep   *os.File        // a duplicate of epfd, registered with the runtime's poller; nil if that failed
+	rc   syscall.RawConn // ep's
+
+	// Without ep, the loop blocks in epoll_wait and Close wakes it with a
+	// pipe.
+	wakeR, wakeW int
 
 	mu     sync.Mutex
 	byFD   map[int]*pollEntry
 	closed bool
-	done   chan struct{}
+
+	// While the event loop's goroutine serves a connection itself
+	// (waitLoop), the helper watches for the events of the others: epfd
+	// is then in the helper's epoll instance, and only then. inline is
+	// guarded by inlineMu.
+	helpFD   int             // the helper's epoll instance
+	help     *os.File        // a duplicate of helpFD, registered with the runtime's poller
+	helpRC   syscall.RawConn // help's
+	inlineMu sync.Mutex
+	inline   bool
+	users    atomic.Int32 // of epfd and helpFD: the loop and the helper
+
+	done     chan struct{} // closed once the event loop has stopped
+	doneOnce sync.Once
 }
 
 type pollEntry struct {
@@ -40,35 +70,113 @@ type pollEntry struct {
 	// class is the size class of the buffer the next message starts in
 	// (see serve).
 	class int
+	// state makes sure one service at a time runs: idle, serving, or
+	// serving with more input announced meanwhile.
+	state atomic.Int32
+	// run is p.service(e), made once: a go statement with a bound
+	// method and arguments would allocate a closure per service.
+	run func()
 }
+
+const (
+	entryIdle int32 = iota
+	entryServing
+	entryAgain
+)
 
 // NewPoller starts a Poller and its event loop goroutine.
 func NewPoller() (*Poller, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
-		return nil, err
+		return nil, os.NewSyscallError("epoll_create1", err)
 	}
-	var pipe [2]int
-	if err := syscall.Pipe2(pipe[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
-		syscall.Close(epfd)
-		return nil, err
+	p := &Poller{epfd: epfd, wakeR: -1, wakeW: -1, byFD: make(map[int]*pollEntry), done: make(chan struct{}), helpFD: -1}
+	if err := p.registerWithRuntime(); err != nil {
+		// Wait in epoll_wait itself, woken by a pipe for Close.
+		var pipe [2]int
+		if err := syscall.Pipe2(pipe[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+			syscall.Close(epfd)
+			return nil, os.NewSyscallError("pipe2", err)
+		}
+		ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(pipe[0])}
+		if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, pipe[0], &ev); err != nil {
+			syscall.Close(epfd)
+			syscall.Close(pipe[0])
+			syscall.Close(pipe[1])
+			return nil, os.NewSyscallError("epoll_ctl", err)
+		}
+		p.wakeR, p.wakeW = pipe[0], pipe[1]
+	} else {
+		p.users.Store(2)
 	}
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(pipe[0])}
-	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, pipe[0], &ev); err != nil {
-		syscall.Close(epfd)
-		syscall.Close(pipe[0])
-		syscall.Close(pipe[1])
-		return nil, err
-	}
-	p := &Poller{epfd: epfd, wakeR: pipe[0], wakeW: pipe[1], byFD: make(map[int]*pollEntry), done: make(chan struct{})}
 	go p.loop()
 	return p, nil
 }
 
-// armEvents is the registration of a served socket: level-triggered and
-// one-shot, so that exactly one service runs per connection and a re-arm
-// reports data that arrived meanwhile.
-const armEvents = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
+// registerWithRuntime hands the epoll instance, and the helper's, to the
+// runtime's network poller (an epoll instance is readable while it has
+// events).
+func (p *Poller) registerWithRuntime() error {
+	ep, rc, err := pollFile(p.epfd)
+	if err != nil {
+		return err
+	}
+	hfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		ep.Close()
+		return err
+	}
+	// epfd stays in the helper's epoll instance, with no events but while
+	// the loop's goroutine serves a connection (setInline).
+	ev := syscall.EpollEvent{Events: 1 << 31, Fd: int32(p.epfd)}
+	if err := syscall.EpollCtl(hfd, syscall.EPOLL_CTL_ADD, p.epfd, &ev); err != nil {
+		ep.Close()
+		syscall.Close(hfd)
+		return err
+	}
+	help, hrc, err := pollFile(hfd)
+	if err != nil {
+		ep.Close()
+		syscall.Close(hfd)
+		return err
+	}
+	p.ep, p.rc = ep, rc
+	p.helpFD, p.help, p.helpRC = hfd, help, hrc
+	return nil
+}
+
+// pollFile returns an os.File, watched by the runtime's network poller, for
+// a non-blocking duplicate of the epoll descriptor fd.
+func pollFile(fd int) (*os.File, syscall.RawConn, error) {
+	dup, err := syscall.Dup(fd)
+	if err != nil {
+		return nil, nil, err
+	}
+	syscall.CloseOnExec(dup)
+	if err := syscall.SetNonblock(dup, true); err != nil {
+		syscall.Close(dup)
+		return nil, nil, err
+	}
+	f := os.NewFile(uintptr(dup), "epoll")
+	// os.File reports a descriptor the runtime does not poll by refusing
+	// deadlines.
+	if err := f.SetReadDeadline(time.Time{}); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, rc, nil
+}
+
+// watchEvents is the registration of a served socket: edge-triggered, so
+// that the kernel announces input that arrives after a service has read
+// the socket empty, and no re-arming is needed (entry.state keeps services
+// from overlapping).
+const watchEvents = uint32(syscall.EPOLLIN|syscall.EPOLLRDHUP) | 1<<31 // EPOLLET
 
 // Add serves c with h until the connection ends. h.OnMessage must be set.
 func (p *Poller) Add(c *Conn, h PollHandler) error {
@@ -93,23 +201,24 @@ func (p *Poller) Add(c *Conn, h PollHandler) error {
 		return nil
 	}
 	e := &pollEntry{c: c, fd: fd, h: h}
-	if c.hasBufferedInput() {
-		// Bytes that earlier reads took from the socket are in the Conn,
-		// where epoll cannot see them: serve them first, then watch the
-		// socket (adding a readable socket reports it at once).
-		go func() {
-			if !serve(c, h, true, &e.class) {
-				p.register(e)
-			}
-		}()
+	e.run = func() { p.service(e) }
+	if !p.register(e) {
+		go serveBlocking(c, h)
 		return nil
 	}
-	p.register(e)
+	// Bytes that earlier reads took from the socket (sent with the
+	// handshake, or left by reads before Add) are in the Conn, where epoll
+	// cannot see them: serve them now. An event for the socket meanwhile
+	// finds the service running (claim).
+	if c.hasBufferedInput() {
+		p.dispatch(e)
+	}
 	return nil
 }
 
-// register watches an entry's socket.
-func (p *Poller) register(e *pollEntry) {
+// register watches an entry's socket, edge-triggered. It reports false if
+// epoll refused the socket.
+func (p *Poller) register(e *pollEntry) bool {
 	fd := e.fd
 	p.mu.Lock()
 	p.byFD[fd] = e
@@ -121,17 +230,19 @@ func (p *Poller) register(e *pollEntry) {
 		}
 		p.mu.Unlock()
 	})
-	ev := syscall.EpollEvent{Events: armEvents, Fd: int32(fd)}
+	ev := syscall.EpollEvent{Events: watchEvents, Fd: int32(fd)}
 	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		p.mu.Lock()
 		delete(p.byFD, fd)
 		p.mu.Unlock()
-		go serveBlocking(e.c, e.h)
+		return false
 	}
+	return true
 }
 
 // Close stops the Poller and closes every connection it still serves,
 // without a closing handshake (use a Group to shut down gracefully first).
+// It does not wait for handlers that are running, so a handler may call it.
 func (p *Poller) Close() error {
 	p.mu.Lock()
 	if p.closed {
@@ -144,57 +255,256 @@ func (p *Poller) Close() error {
 		entries = append(entries, e)
 	}
 	p.mu.Unlock()
-	syscall.Write(p.wakeW, []byte{1})
-	<-p.done
+	if p.ep != nil {
+		// Closing the files wakes the loop and the helper. The loop's
+		// goroutine ends after the service it may be running.
+		go p.ep.Close()
+		p.help.Close()
+	} else {
+		syscall.Write(p.wakeW, []byte{1})
+		<-p.done
+	}
 	for _, e := range entries {
 		e.c.CloseNow()
 	}
-	syscall.Close(p.epfd)
-	syscall.Close(p.wakeR)
-	syscall.Close(p.wakeW)
+	if p.ep == nil {
+		syscall.Close(p.epfd)
+		syscall.Close(p.wakeR)
+		syscall.Close(p.wakeW)
+	}
 	return nil
 }
 
-// loop waits for readable sockets and starts a service for each.
+// loop waits for readable sockets and serves them.
 func (p *Poller) loop() {
-	defer close(p.done)
-	events := make([]syscall.EpollEvent, 256)
-	for {
-		n, err := syscall.EpollWait(p.epfd, events, -1)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return
-		}
-		for i := range n {
-			fd := int(events[i].Fd)
-			if fd == p.wakeR {
+	if p.ep == nil {
+		defer close(p.done)
+		events := make([]syscall.EpollEvent, 256)
+		for {
+			n, err := syscall.EpollWait(p.epfd, events, -1)
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil || !p.handle(events[:n]) {
 				return
 			}
-			p.mu.Lock()
-			e := p.byFD[fd]
-			p.mu.Unlock()
-			if e != nil {
-				go p.service(e)
+		}
+	}
+	go p.helper()
+	p.waitLoop()
+}
+
+// waitLoop is the event loop over the runtime's poller, which watches epfd
+// edge-triggered: each wait first takes the events that are ready, and
+// waits only if there are none; events that arrive meanwhile end the wait
+// at once.
+//
+// The loop's goroutine serves the first connection of each wait itself,
+// the others on goroutines of their own. Starting a goroutine wakes an idle
+// processor, which costs a round trip more than the service itself, so
+// serving in place keeps a polled connection's round trip as short as a
+// blocked reader's. Meanwhile the helper watches epfd, so that a service
+// that takes long (OnMessage may wait) holds up no other connection.
+func (p *Poller) waitLoop() {
+	events := make([]syscall.EpollEvent, 256)
+	// The services run inside the wait, so that the runtime's poller keeps
+	// the edges that arrive meanwhile: after a service, the goroutine
+	// parks, and finds any such event at once when it does.
+	p.rc.Read(func(fd uintptr) bool {
+		for {
+			n, err := syscall.EpollWait(int(fd), events, 0)
+			switch {
+			case err == syscall.EINTR:
+				continue
+			case err != nil:
+				return true
+			case n == 0:
+				return false
 			}
+			var first *pollEntry
+			for i := range events[:n] {
+				p.mu.Lock()
+				e := p.byFD[int(events[i].Fd)]
+				p.mu.Unlock()
+				switch {
+				case e == nil:
+				case first == nil && e.claim():
+					first = e
+				default:
+					p.dispatch(e)
+				}
+			}
+			if first != nil {
+				p.setInline(true)
+				p.service(first)
+				p.setInline(false)
+			}
+			if n < len(events) {
+				return false // anything newer has raised an edge
+			}
+		}
+	})
+	p.endLoop() // Close closed ep (err or werr)
+}
+
+// eventWait waits until an epoll instance watched by the runtime's poller
+// has events, and takes them into events. Its callback is made once, so
+// that a wait allocates nothing.
+type eventWait struct {
+	rc     syscall.RawConn
+	events []syscall.EpollEvent
+	n      int
+	err    error
+	take   func(fd uintptr) bool
+}
+
+func newEventWait(rc syscall.RawConn, n int) *eventWait {
+	w := &eventWait{rc: rc, events: make([]syscall.EpollEvent, n)}
+	w.take = w.takeEvents
+	return w
+}
+
+// wait returns the events ready, waiting for some if there are none.
+func (w *eventWait) wait() ([]syscall.EpollEvent, error) {
+	w.n, w.err = 0, nil
+	err := w.rc.Read(w.take)
+	if err == nil {
+		err = w.err
+	}
+	return w.events[:w.n], err
+}
+
+// takeEvents is the rc.Read callback: it reports false to wait.
+func (w *eventWait) takeEvents(fd uintptr) bool {
+	for {
+		k, err := syscall.EpollWait(int(fd), w.events, 0)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			w.err = err
+		case k == 0:
+			return false
+		}
+		w.n = k
+		return true
+	}
+}
+
+// setInline records whether the loop's goroutine is serving a connection,
+// and has the helper's epoll instance report epfd's events while it is.
+func (p *Poller) setInline(on bool) {
+	p.inlineMu.Lock()
+	p.inline = on
+	p.inlineMu.Unlock()
+	ev := syscall.EpollEvent{Events: 1 << 31, Fd: int32(p.epfd)} // EPOLLET, no event
+	if on {
+		ev.Events |= syscall.EPOLLIN
+	}
+	syscall.EpollCtl(p.helpFD, syscall.EPOLL_CTL_MOD, p.epfd, &ev)
+}
+
+// helper serves, on goroutines of their own, the connections whose input
+// arrives while the loop's goroutine is serving one itself.
+func (p *Poller) helper() {
+	mark := newEventWait(p.helpRC, 1)
+	events := make([]syscall.EpollEvent, 256)
+	for {
+		if _, err := mark.wait(); err != nil {
+			p.release() // Close closed help
+			return
+		}
+		p.inlineMu.Lock()
+		inline := p.inline
+		p.inlineMu.Unlock()
+		if !inline {
+			continue // the loop takes them
+		}
+		n, err := syscall.EpollWait(p.epfd, events, 0)
+		if err != nil {
+			continue
+		}
+		p.handle(events[:n])
+	}
+}
+
+// endLoop records that the event loop has stopped.
+func (p *Poller) endLoop() {
+	p.doneOnce.Do(func() { close(p.done) })
+	p.release()
+}
+
+// release closes epfd and the helper's epoll instance once both the loop
+// and the helper have stopped using them.
+func (p *Poller) release() {
+	if p.users.Add(-1) == 0 {
+		syscall.Close(p.epfd)
+		syscall.Close(p.helpFD)
+	}
+}
+
+// handle starts services for the connections in events. It reports false
+// for the wake-up of Close.
+func (p *Poller) handle(events []syscall.EpollEvent) bool {
+	for i := range events {
+		fd := int(events[i].Fd)
+		if fd == p.wakeR {
+			return false
+		}
+		p.mu.Lock()
+		e := p.byFD[fd]
+		p.mu.Unlock()
+		if e != nil {
+			p.dispatch(e)
+		}
+	}
+	return true
+}
+
+// claim makes the caller e's service, unless one is running: then that one
+// reads again before it ends.
+func (e *pollEntry) claim() bool {
+	for {
+		switch e.state.Load() {
+		case entryIdle:
+			if e.state.CompareAndSwap(entryIdle, entryServing) {
+				return true
+			}
+		case entryServing:
+			if e.state.CompareAndSwap(entryServing, entryAgain) {
+				return false
+			}
+		default:
+			return false
 		}
 	}
 }
 
-// service reads the messages that have arrived for one connection, then
-// re-arms its registration. It returns as soon as the socket is empty, even
-// in the middle of a frame: the Conn keeps what has arrived of a message,
-// and the next service goes on with it.
-func (p *Poller) service(e *pollEntry) {
-	if serve(e.c, e.h, true, &e.class) {
-		return
+// dispatch starts a service for e on its own goroutine, unless one is
+// running.
+func (p *Poller) dispatch(e *pollEntry) {
+	if e.claim() {
+		go e.run()
 	}
-	ev := syscall.EpollEvent{Events: armEvents, Fd: int32(e.fd)}
-	p.mu.Lock()
-	current := p.byFD[e.fd] == e
-	p.mu.Unlock()
-	if current {
-		syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_MOD, e.fd, &ev)
+}
+
+// service reads the messages that have arrived for one connection. It
+// returns as soon as the socket is empty, even in the middle of a frame:
+// the Conn keeps what has arrived of a message, and the next service goes
+// on with it. Once reading has ended, the socket leaves the epoll set (it
+// may linger open for the closing handshake).
+func (p *Poller) service(e *pollEntry) {
+	for {
+		if serve(e.c, e.h, true, &e.class) {
+			e.c.raw.rc.Control(func(fd uintptr) {
+				syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil)
+			})
+			return
+		}
+		if e.state.CompareAndSwap(entryServing, entryIdle) {
+			return
+		}
+		// Input was announced while serving: read again.
+		e.state.Store(entryServing)
 	}
 }

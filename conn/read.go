@@ -41,9 +41,12 @@ func (c *Conn) ReadMessage(ctx context.Context, dst []byte) (MessageType, []byte
 	if c.readErr != nil {
 		return 0, dst, c.readErr
 	}
-	stop := c.watchRead(ctx)
-	typ, dst, err := c.readMessageLocked(dst)
-	if err = c.endRead(ctx, stop, err); err != nil {
+	watched, err := c.rwatch.begin(ctx)
+	var typ MessageType
+	if err == nil {
+		typ, dst, err = c.readMessageLocked(dst)
+	}
+	if err = c.endRead(ctx, watched, err); err != nil {
 		return 0, dst[:0], err
 	}
 	return typ, dst, nil
@@ -138,6 +141,8 @@ func (c *Conn) endMessage() error {
 	c.rstate = stateIdle
 	if c.rr == c.rw {
 		c.releaseReadBuf()
+	} else {
+		c.setCork()
 	}
 	return nil
 }
@@ -154,8 +159,11 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	if c.readErr != nil {
 		return 0, nil, c.readErr
 	}
-	stop := c.watchRead(ctx)
-	if err := c.endRead(ctx, stop, c.startMessage()); err != nil {
+	watched, err := c.rwatch.begin(ctx)
+	if err == nil {
+		err = c.startMessage()
+	}
+	if err := c.endRead(ctx, watched, err); err != nil {
 		return 0, nil, err
 	}
 	c.reader.ctx = ctx
@@ -180,13 +188,16 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	if c.rstate == stateIdle {
 		return 0, io.EOF
 	}
-	stop := c.watchRead(r.ctx)
-	n, err := c.readMessagePart(p)
+	watched, err := c.rwatch.begin(r.ctx)
+	var n int
+	if err == nil {
+		n, err = c.readMessagePart(p)
+	}
 	if err == io.EOF {
-		c.endRead(r.ctx, stop, nil)
+		c.endRead(r.ctx, watched, nil)
 		return n, io.EOF
 	}
-	return n, c.endRead(r.ctx, stop, err)
+	return n, c.endRead(r.ctx, watched, err)
 }
 
 // readMessagePart reads the next bytes of the current message into p.
@@ -370,6 +381,7 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 		n = copy(p, c.rbuf[c.rr:c.rw])
 		c.rr += n
 	case len(p) >= directReadMin:
+		c.beforeNetRead()
 		var err error
 		if c.pollRead {
 			n, err = c.readRawInto(p) // a Poller's read must not wait
@@ -433,7 +445,7 @@ func (c *Conn) fill(n int) error {
 				c.rr = 0
 			}
 		}
-		c.flushBeforeRead()
+		c.beforeNetRead()
 		var m int
 		var err error
 		if c.raw != nil {
@@ -502,23 +514,13 @@ func (c *Conn) handleControl() error {
 	return nil
 }
 
-// watchRead arranges for a read to be interrupted when ctx is done. The
-// returned stop function reports whether it stopped the watch before ctx
-// fired.
-func (c *Conn) watchRead(ctx context.Context) func() bool {
-	if ctx.Done() == nil {
-		return nil
-	}
-	return context.AfterFunc(ctx, func() { c.nc.SetReadDeadline(aLongTimeAgo) })
-}
-
-// endRead finishes a read operation: it stops the context watch and turns
+// endRead finishes a read operation: it ends the context watch and turns
 // any error into the permanent read error, failing the connection when the
 // error calls for it. A context or deadline that stops the read between
 // messages, at a frame boundary, fails nothing: its error is returned and
 // the next read goes on from there.
-func (c *Conn) endRead(ctx context.Context, stop func() bool, err error) error {
-	fired := stop != nil && !stop()
+func (c *Conn) endRead(ctx context.Context, watched bool, err error) error {
+	fired := watched && c.rwatch.end()
 	if err == errWouldBlock {
 		return err // a Poller's idle read: nothing to read, nothing wrong
 	}

@@ -50,12 +50,31 @@ var ErrBufferFull = errors.New("conn: outgoing buffer full")
 // vectored write for larger ones), after any queued messages, and never
 // modifies p.
 //
+// A message written while the reader holds unread input between messages
+// (the read that returned the message being answered also returned the
+// start of the next) is corked: its frame joins the outgoing buffer, and
+// WriteMessage returns at once. Corked frames go out, in order and before
+// anything written after them, when the reader next reads from the network,
+// with the next message written once no input is left, on Flush or Close,
+// and at the latest 1 ms after the first of them. So a read loop answers
+// all the messages one read returned with one write, while one message in
+// flight is answered at once. A corked message that cannot be sent fails
+// the connection: the error is returned by the next read or write, and by
+// Err, rather than by the WriteMessage that queued it. Only messages that
+// fit the write buffer, and only while the outgoing buffer is not full
+// ([Options.MaxBuffered]), are corked; the others are written directly.
+//
 // If ctx is done before the message is out, WriteMessage returns ctx.Err(); a
-// message cut short fails the connection.
+// message cut short fails the connection. ctx may be done already: nothing
+// is sent then and the Conn stays usable. A corked message does not wait,
+// so ctx no longer applies to it.
 func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) error {
 	op, compress, err := typ.split()
 	if err != nil {
 		return err
+	}
+	if err := doneErr(ctx); err != nil {
+		return err // nothing sent, nothing lost
 	}
 	if err := c.lockMsg(ctx); err != nil {
 		return err
@@ -68,7 +87,11 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	if pb != nil {
 		defer putBuf(pb)
 	}
-	if fs := c.opts.fragmentSize; fs > 0 {
+	fs := c.opts.fragmentSize
+	if (fs == 0 || len(p) <= fs) && c.corkLocked(op, rsv, p) {
+		return nil
+	}
+	if fs > 0 {
 		for len(p) > fs {
 			if err := c.writeFrame(ctx, false, op, rsv, p[:fs]); err != nil {
 				return err
@@ -258,14 +281,6 @@ func (c *Conn) Flush(ctx context.Context) error {
 func (c *Conn) sendWaitingLocked() error {
 	_, err := c.sendLocked(true, nil, nil)
 	return err
-}
-
-// flushBeforeRead starts writing queued messages before the reader waits
-// for the network.
-func (c *Conn) flushBeforeRead() {
-	if c.outN.Load() > 0 {
-		c.flushSoon()
-	}
 }
 
 // flushSoon sends what waits in the outgoing buffer without making the
@@ -473,6 +488,18 @@ func (c *Conn) writeVec(vec [][]byte) (int, error) {
 		c.wbufs = nil
 		return int(n), err
 	}
+	if size := vecLen(vec); size <= c.opts.writeBufferSize {
+		// Without writev, gather small pieces (corked frames and the frame
+		// after them) into one Write: one TLS record, one system call.
+		pb := getBuf(size)
+		b := (*pb)[:0]
+		for _, v := range vec {
+			b = append(b, v...)
+		}
+		n, err := c.nc.Write(b)
+		putBuf(pb)
+		return n, err
+	}
 	total := 0
 	for _, b := range vec {
 		n, err := c.nc.Write(b)
@@ -482,6 +509,14 @@ func (c *Conn) writeVec(vec [][]byte) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+func vecLen(vec [][]byte) int {
+	n := 0
+	for _, b := range vec {
+		n += len(b)
+	}
+	return n
 }
 
 // tryWriter is a connection that can write without waiting: the in-memory
@@ -770,9 +805,11 @@ func (c *Conn) writable() error {
 // guardWrite runs write, with writeMu held, under ctx and a timeout, and
 // turns a failure into the connection's terminal error.
 func (c *Conn) guardWrite(ctx context.Context, timeout time.Duration, write func() error) error {
-	var stop func() bool
-	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, func() { c.nc.SetWriteDeadline(aLongTimeAgo) })
+	watched, err := c.wwatch.begin(ctx)
+	if err != nil {
+		// Done before this frame: the frames of its message before it,
+		// if any, are out, so the stream cannot go on.
+		return c.failWrite(ctx, true, err)
 	}
 	if timeout > 0 {
 		d := time.Now().Add(timeout)
@@ -781,8 +818,8 @@ func (c *Conn) guardWrite(ctx context.Context, timeout time.Duration, write func
 		}
 		c.nc.SetWriteDeadline(d)
 	}
-	err := write()
-	fired := stop != nil && !stop()
+	err = write()
+	fired := watched && c.wwatch.end()
 	if timeout > 0 || fired {
 		c.restoreWriteDeadline()
 	}

@@ -96,3 +96,16 @@ func BenchmarkClientCheck(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCheckHTTP measures Server.CheckHTTP on a browser-like request
+// as net/http parses it, the path of every upgrade under net/http.
+func BenchmarkCheckHTTP(b *testing.B) {
+	r := browserHTTPRequest(b)
+	srv := &Server{Protocols: []string{"v1.chat"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := srv.CheckHTTP(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

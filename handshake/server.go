@@ -377,18 +377,32 @@ func (s *Server) copyRequest(r *http.Request) (*Request, error) {
 	if size > lim.headerBytes() {
 		return nil, reject(http.StatusRequestHeaderFieldsTooLarge, tooLarge("header block over limit"))
 	}
+	// One allocation for every byte of the copy; each field gets its own
+	// capacity, so that appending to one cannot overwrite the next.
+	arena := make([]byte, 0, size)
+	bytesOf := func(v string) []byte {
+		i := len(arena)
+		arena = append(arena, v...)
+		return arena[i:len(arena):len(arena)]
+	}
 	req := &Request{
-		Method: []byte(r.Method),
-		Target: []byte(target),
-		Proto:  []byte(r.Proto),
+		Method: bytesOf(r.Method),
+		Target: bytesOf(target),
+		Proto:  bytesOf(r.Proto),
 		Header: make([]Field, 0, n),
 	}
 	if r.Host != "" {
-		req.Header = append(req.Header, Field{Name: []byte("Host"), Value: []byte(r.Host)})
+		req.Header = append(req.Header, Field{Name: bytesOf("Host"), Value: bytesOf(r.Host)})
 	}
-	for _, k := range slices.Sorted(maps.Keys(r.Header)) {
+	var keyArray [32]string
+	keys := keyArray[:0]
+	for k := range r.Header {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
 		for _, v := range r.Header[k] {
-			req.Header = append(req.Header, Field{Name: []byte(k), Value: []byte(trimOWS(v))})
+			req.Header = append(req.Header, Field{Name: bytesOf(k), Value: bytesOf(trimOWS(v))})
 		}
 	}
 	return req, nil

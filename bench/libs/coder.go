@@ -24,6 +24,7 @@ var coderLib = &Lib{
 			Handler: mux(
 				coderHandler(websocket.CompressionDisabled, coderEcho),
 				coderHandler(websocket.CompressionDisabled, h.serve),
+				coderHandler(websocket.CompressionNoContextTakeover, h.serve),
 				map[string]http.HandlerFunc{
 					"ctx":   coderHandler(websocket.CompressionContextTakeover, coderEcho),
 					"noctx": coderHandler(websocket.CompressionNoContextTakeover, coderEcho),

@@ -22,7 +22,7 @@ var gobwasLib = &Lib{
 	UTF8:    true, // the wsutil helpers' CheckUTF8 defaults to true in v1.5.0
 	newServer: func() *Server {
 		h := &gobwasHub{}
-		return &Server{Handler: mux(gobwasHandler(gobwasEcho), gobwasHandler(h.serve), nil), Hub: h}
+		return &Server{Handler: mux(gobwasHandler(gobwasEcho), gobwasHandler(h.serve), nil, nil), Hub: h}
 	},
 	readPath: func(nc net.Conn, ready func()) (int, error) {
 		// gobwas works on any io.ReadWriter; no upgrade is needed.

@@ -25,6 +25,7 @@ var gorillaLib = &Lib{
 			Handler: mux(
 				gorillaHandler(plain, gorillaEcho),
 				gorillaHandler(plain, h.serve),
+				gorillaHandler(deflate, h.serve),
 				map[string]http.HandlerFunc{"noctx": gorillaHandler(deflate, gorillaEcho)}),
 			Hub: h,
 		}

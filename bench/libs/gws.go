@@ -40,10 +40,11 @@ func newGWS(checkUTF8 bool) *Lib {
 			h := &gwsHub{}
 			echo := gws.NewUpgrader(gwsEcho{}, opts(nil))
 			bcast := gws.NewUpgrader(h, opts(nil))
+			bcastDeflate := gws.NewUpgrader(h, opts(&gws.PermessageDeflate{Enabled: true}))
 			ctx := gws.NewUpgrader(gwsEcho{}, opts(&gws.PermessageDeflate{Enabled: true, ServerContextTakeover: true, ClientContextTakeover: true}))
 			noctx := gws.NewUpgrader(gwsEcho{}, opts(&gws.PermessageDeflate{Enabled: true}))
 			return &Server{
-				Handler: mux(gwsHandler(echo), gwsHandler(bcast), map[string]http.HandlerFunc{
+				Handler: mux(gwsHandler(echo), gwsHandler(bcast), gwsHandler(bcastDeflate), map[string]http.HandlerFunc{
 					"ctx":   gwsHandler(ctx),
 					"noctx": gwsHandler(noctx),
 				}),

@@ -22,6 +22,14 @@ type Lib struct {
 	Name string
 	// Peer is false for this library (and its variants).
 	Peer bool
+	// Baseline marks a server that is no WebSocket library: the raw TCP
+	// echo, the physical limit of the machine, which ratios are also
+	// taken against. It is neither ours nor a peer.
+	Baseline bool
+	// Raw marks a variant served on a raw listener, without net/http.
+	// Raw variants run by default only in the connection-storm workload,
+	// where the cost of net/http is what they avoid.
+	Raw bool
 	// Default reports whether the library runs when no -libs are given.
 	Default bool
 	// Module is the module and version, or a note for this library.
@@ -42,7 +50,8 @@ type Lib struct {
 
 // Server is one library's set of servers, for one process.
 type Server struct {
-	// Handler serves /echo, /broadcast and /deflate/{variant}.
+	// Handler serves /echo, /broadcast, /broadcast/deflate (if the library
+	// compresses) and /deflate/{variant}.
 	Handler http.Handler
 	// Serve, if set, serves ln itself instead of net/http serving Handler.
 	Serve func(ln net.Listener) error
@@ -60,6 +69,12 @@ type Hub interface {
 	Broadcast(msg []byte) error
 }
 
+// Compresses reports whether l supports permessage-deflate.
+func (l *Lib) Compresses() bool { return len(l.Deflate) > 0 }
+
+// HasReadPath reports whether l takes part in the in-memory read path.
+func (l *Lib) HasReadPath() bool { return l.readPath != nil }
+
 // NewServer returns fresh servers for l.
 func (l *Lib) NewServer() *Server { return l.newServer() }
 
@@ -70,7 +85,7 @@ func (l *Lib) NewServer() *Server { return l.newServer() }
 func (l *Lib) ReadPath(nc net.Conn, ready func()) (int, error) { return l.readPath(nc, ready) }
 
 // All lists every library, this library first.
-var All = []*Lib{ours, oursPoll, oursRaw, gorillaLib, coderLib, gobwasLib, gwsLib, gwsUTF8, xnetLib}
+var All = []*Lib{ours, oursQueue, oursPoll, oursRaw, gorillaLib, coderLib, gobwasLib, gobwasRaw, gwsLib, gwsUTF8, gwsRaw, xnetLib, tcpLib}
 
 // Lookup returns the library named name, or nil.
 func Lookup(name string) *Lib {
@@ -169,11 +184,15 @@ func each[T comparable](s *set[T], write func(T) error) error {
 	return first
 }
 
-// mux builds the standard handler set.
-func mux(echo http.HandlerFunc, broadcast http.HandlerFunc, deflate map[string]http.HandlerFunc) *http.ServeMux {
+// mux builds the standard handler set. broadcastDeflate, which serves
+// broadcast connections with permessage-deflate, may be nil.
+func mux(echo, broadcast, broadcastDeflate http.HandlerFunc, deflate map[string]http.HandlerFunc) *http.ServeMux {
 	m := http.NewServeMux()
 	m.HandleFunc("/echo", echo)
 	m.HandleFunc("/broadcast", broadcast)
+	if broadcastDeflate != nil {
+		m.HandleFunc("/broadcast/deflate", broadcastDeflate)
+	}
 	for v, h := range deflate {
 		m.HandleFunc("/deflate/"+v, h)
 	}

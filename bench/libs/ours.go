@@ -9,23 +9,30 @@ import (
 	"github.com/wirelevel/ws/handshake"
 )
 
+// Compression settings of this library's compressed variants.
+var (
+	oursCtx   = &conn.CompressionOptions{}
+	oursNoCtx = &conn.CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
+)
+
+// ours is this library the way its README shows it: conn.Accept in the
+// handler, then ReadMessage and WriteMessage with the request's context,
+// in the handler itself.
 var ours = &Lib{
 	Name:    "ours",
 	Default: true,
 	Module:  "github.com/wirelevel/ws (this tree)",
-	API:     "conn.Accept; ReadMessage into a reused buffer, QueueMessage (replies go out in one write when the next read would wait); broadcast with PreparedMessage and Group.Broadcast",
+	API:     "the README's loop: conn.Accept, then ReadMessage(r.Context(), buf) and WriteMessage(r.Context(), …) in the handler; broadcast with PreparedMessage and Group.Broadcast",
 	UTF8:    true,
 	Deflate: []string{"ctx", "noctx"},
 	newServer: func() *Server {
 		h := &oursHub{}
 		return &Server{
 			Handler: mux(
-				oursHandler(nil, oursEcho),
+				oursPlain(nil),
 				oursHandler(nil, h.serve),
-				map[string]http.HandlerFunc{
-					"ctx":   oursHandler(&conn.CompressionOptions{}, oursEcho),
-					"noctx": oursHandler(&conn.CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}, oursEcho),
-				}),
+				oursHandler(oursCtx, h.serve),
+				map[string]http.HandlerFunc{"ctx": oursPlain(oursCtx), "noctx": oursPlain(oursNoCtx)}),
 			Hub: h,
 		}
 	},
@@ -34,6 +41,32 @@ var ours = &Lib{
 		ready()
 		return oursCount(c)
 	},
+}
+
+// oursQueue answers with QueueMessage, the explicit batching call, from a
+// goroutine of its own.
+var oursQueue = &Lib{
+	Name:    "ours-queue",
+	Default: true,
+	Module:  "github.com/wirelevel/ws (this tree)",
+	API:     "conn.Accept; a goroutine per connection: ReadMessage into a reused buffer, QueueMessage; broadcast as ours",
+	UTF8:    true,
+	Deflate: []string{"ctx", "noctx"},
+	newServer: func() *Server {
+		h := &oursHub{}
+		return &Server{
+			Handler: mux(
+				oursHandler(nil, oursQueueEcho),
+				oursHandler(nil, h.serve),
+				oursHandler(oursCtx, h.serve),
+				map[string]http.HandlerFunc{
+					"ctx":   oursHandler(oursCtx, oursQueueEcho),
+					"noctx": oursHandler(oursNoCtx, oursQueueEcho),
+				}),
+			Hub: h,
+		}
+	},
+	readPath: func(nc net.Conn, ready func()) (int, error) { return ours.readPath(nc, ready) },
 }
 
 // oursPoll is this library with a conn.Poller reading the connections: no
@@ -71,9 +104,10 @@ var oursPoll = &Lib{
 			Handler: mux(
 				oursHandler(nil, serveEcho),
 				oursHandler(nil, serveHub),
+				oursHandler(oursCtx, serveHub),
 				map[string]http.HandlerFunc{
-					"ctx":   oursHandler(&conn.CompressionOptions{}, serveEcho),
-					"noctx": oursHandler(&conn.CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}, serveEcho),
+					"ctx":   oursHandler(oursCtx, serveEcho),
+					"noctx": oursHandler(oursNoCtx, serveEcho),
 				}),
 			Hub: h,
 		}
@@ -85,8 +119,9 @@ var oursPoll = &Lib{
 // straight off the TCP connection.
 var oursRaw = &Lib{
 	Name:   "ours-raw",
+	Raw:    true,
 	Module: "github.com/wirelevel/ws (this tree)",
-	API:    "conn.Upgrade on a raw listener (no net/http); otherwise as ours",
+	API:    "conn.Upgrade on a raw listener (no net/http); the README's loop with context.Background()",
 	UTF8:   true,
 	newServer: func() *Server {
 		h := &oursHub{}
@@ -110,7 +145,7 @@ var oursRaw = &Lib{
 					if path == "/broadcast" {
 						h.serve(c)
 					} else {
-						oursEcho(c)
+						oursLoop(context.Background(), c)
 					}
 				}()
 			}
@@ -120,6 +155,35 @@ var oursRaw = &Lib{
 }
 
 func oursOptions() *conn.Options { return &conn.Options{ReadLimit: ReadLimit} }
+
+// oursPlain accepts with compression opts and runs the README's loop in the
+// handler, with the request's context.
+func oursPlain(compression *conn.CompressionOptions) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		opts := &conn.AcceptOptions{Options: *oursOptions(), Compression: compression}
+		c, err := conn.Accept(w, r, opts)
+		if err != nil {
+			return
+		}
+		oursLoop(r.Context(), c)
+	}
+}
+
+// oursLoop is the README's echo loop.
+func oursLoop(ctx context.Context, c *conn.Conn) {
+	defer c.CloseNow()
+	var buf []byte
+	for {
+		typ, msg, err := c.ReadMessage(ctx, buf)
+		if err != nil {
+			return
+		}
+		if err := c.WriteMessage(ctx, typ, msg); err != nil {
+			return
+		}
+		buf = msg
+	}
+}
 
 // oursHandler accepts with compression opts and runs serve on its own
 // goroutine, so net/http's per-request state is freed, as for every library
@@ -135,7 +199,7 @@ func oursHandler(compression *conn.CompressionOptions, serve func(*conn.Conn)) h
 	}
 }
 
-func oursEcho(c *conn.Conn) {
+func oursQueueEcho(c *conn.Conn) {
 	defer c.CloseNow()
 	ctx := context.Background()
 	var buf []byte

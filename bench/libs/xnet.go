@@ -17,7 +17,7 @@ var xnetLib = &Lib{
 	UTF8:    false,
 	newServer: func() *Server {
 		h := &xnetHub{}
-		return &Server{Handler: mux(websocket.Handler(xnetEcho).ServeHTTP, websocket.Handler(h.serve).ServeHTTP, nil), Hub: h}
+		return &Server{Handler: mux(websocket.Handler(xnetEcho).ServeHTTP, websocket.Handler(h.serve).ServeHTTP, nil, nil), Hub: h}
 	},
 	readPath: func(nc net.Conn, ready func()) (int, error) {
 		var n int

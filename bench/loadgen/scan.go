@@ -68,7 +68,12 @@ func (s *scanner) next(m *Message) error {
 		}
 		m.Len += h.Length
 		if s.assemble {
+			start := len(m.Payload)
 			err = s.skip(h.Length, m)
+			if h.Masked {
+				// The raw TCP echo returns the client's own frames.
+				frame.Mask(h.Mask, 0, m.Payload[start:])
+			}
 		} else {
 			err = s.skip(h.Length, nil)
 		}
