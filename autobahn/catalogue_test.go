@@ -3,8 +3,11 @@ package autobahn
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -92,15 +95,37 @@ func TestEveryStepKindImplemented(t *testing.T) {
 	}
 }
 
-// TestEmbeddedCatalogueIsShared checks that the embedded copy equals the
-// shared catalogue, when that is present.
-func TestEmbeddedCatalogueIsShared(t *testing.T) {
-	b, err := os.ReadFile("/work/shared/conformance/cases.json")
+// TestCatalogueDocument checks that the catalogue's prose companion,
+// CASES.md, ships next to cases.json and that its table of counts (Section
+// B.0) agrees with the embedded catalogue, so a clone is complete and the
+// two cannot drift apart.
+func TestCatalogueDocument(t *testing.T) {
+	b, err := os.ReadFile("CASES.md")
 	if err != nil {
-		t.Skip("shared catalogue not present: ", err)
+		t.Fatal(err)
 	}
-	if !bytes.Equal(b, casesJSON) {
-		t.Error("autobahn/cases.json differs from /work/shared/conformance/cases.json")
+	doc := string(b)
+	start := strings.Index(doc, "### B.0 Counts")
+	end := strings.Index(doc, "### B.1 ")
+	if start < 0 || end < start {
+		t.Fatal("CASES.md has no Section B.0")
+	}
+	got := map[string]int{}
+	for _, line := range strings.Split(doc[start:end], "\n") {
+		cells := strings.Split(strings.Trim(line, "| "), "|")
+		for i := 0; i+1 < len(cells); i += 2 {
+			sec := strings.TrimSpace(cells[i])
+			n, err := strconv.Atoi(strings.TrimSpace(cells[i+1]))
+			if err == nil {
+				got[sec] = n
+			}
+		}
+	}
+	if want := SectionCounts(); !maps.Equal(got, want) {
+		t.Errorf("CASES.md, Section B.0, counts %v; cases.json %v", got, want)
+	}
+	if !strings.Contains(doc[start:end], fmt.Sprintf("**Total = %d cases.**", TotalCases)) {
+		t.Errorf("CASES.md, Section B.0, does not give the total of %d cases", TotalCases)
 	}
 }
 
