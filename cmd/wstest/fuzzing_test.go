@@ -67,8 +67,8 @@ func TestFuzzingClientMode(t *testing.T) {
 	}
 }
 
-// A server that fails cases makes fuzzingclient exit non-zero.
-func TestFuzzingClientModeFails(t *testing.T) {
+// An unreachable server makes fuzzingclient exit with status 4.
+func TestFuzzingClientModeUnreachable(t *testing.T) {
 	s := httptest.NewServer(&echo.Server{})
 	defer s.Close()
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -79,8 +79,8 @@ func TestFuzzingClientModeFails(t *testing.T) {
 		"cases":   []string{"1.1.1"},
 	})
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"-m", "fuzzingclient", "-s", spec}, &stdout, &stderr); code != 1 {
-		t.Fatalf("exit %d, want 1: %s %s", code, stdout.String(), stderr.String())
+	if code := run([]string{"-m", "fuzzingclient", "-s", spec}, &stdout, &stderr); code != 4 {
+		t.Fatalf("exit %d, want 4: %s %s", code, stdout.String(), stderr.String())
 	}
 }
 
@@ -95,7 +95,7 @@ func TestFuzzingServerAndTesteeClient(t *testing.T) {
 	spec := writeJSON(t, map[string]any{"url": "ws://" + addr, "outdir": out, "cases": []string{"1.*", "5.*"}})
 	codec := make(chan int, 1)
 	var sout, serr bytes.Buffer
-	go func() { codec <- run([]string{"-m", "fuzzingserver", "-s", spec}, &sout, &serr) }()
+	go func() { codec <- run([]string{"-m", "fuzzingserver", "-s", spec, "-u", "0"}, &sout, &serr) }()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		c, err := net.Dial("tcp", addr)
@@ -109,7 +109,7 @@ func TestFuzzingServerAndTesteeClient(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	var cout, cerr bytes.Buffer
-	if code := run([]string{"-m", "testeeclient", "-w", "ws://" + addr, "-a", "ours"}, &cout, &cerr); code != 0 {
+	if code := run([]string{"-m", "testeeclient", "-w", "ws://" + addr, "-i", "ours"}, &cout, &cerr); code != 0 {
 		t.Fatalf("testeeclient exit %d: %s %s", code, cout.String(), cerr.String())
 	}
 	checkIndex(t, out, "ours", 16+20)
