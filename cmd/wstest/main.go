@@ -164,10 +164,14 @@ func exitCode(err error) int {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runMain(os.Args[1:], os.Stdout, os.Stderr, true))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+// run runs wstest with args, as main does but in this process: it never
+// re-executes itself (tests call it).
+func run(args []string, stdout, stderr io.Writer) int { return runMain(args, stdout, stderr, false) }
+
+func runMain(args []string, stdout, stderr io.Writer, reexec bool) int {
 	var cfg config
 	fs := flag.NewFlagSet("wstest", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -223,7 +227,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wstest: %v\n", err)
 		return exitUsage
 	}
-	if needsXConnect(cfg.mode) && !xconnect() {
+	if reexec && needsXConnect(cfg.mode) && !xconnect() {
 		reexecWithXConnect() // returns only if it cannot
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
