@@ -251,3 +251,32 @@ func TestFuzzingServerWeb(t *testing.T) {
 		t.Errorf("fuzzingserver exit %d: %s", code, serr.String())
 	}
 }
+
+func splitPort(addr string) (string, string, error) { return net.SplitHostPort(addr) }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// waitListen waits for addr to take connections.
+func waitListen(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing listens on %s", addr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func stopFuzzingServer(t *testing.T, base string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := autobahn.FetchMessage(ctx, base+"/stopServer"); err != nil {
+		t.Fatal(err)
+	}
+}
