@@ -163,7 +163,9 @@ func TestBroadcastModes(t *testing.T) {
 	var out syncBuffer
 	cctx, ccancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- broadcastClient(cctx, config{mode: "broadcastclient", wsuri: "ws://" + addr + "/"}, &out) }()
+	go func() {
+		done <- broadcastClient(cctx, config{mode: "broadcastclient", wsuri: "ws://" + addr + "/"}, &out)
+	}()
 	var hello, tick bool
 	for !hello || !tick {
 		_, msg, err := watcher.ReadMessage(ctx, nil)
