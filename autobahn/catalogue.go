@@ -305,6 +305,12 @@ func (cat *catalogue) addExtra(extra []*Case) error {
 			return fmt.Errorf("case %s listed twice", c.ID)
 		}
 		c.key = key
+		if from := c.extra.pmceFrom; from != "" {
+			if cat.byID[from] == nil {
+				return fmt.Errorf("extra case %s: no case %s", c.ID, from)
+			}
+			c.PMCE = cat.byID[from].PMCE
+		}
 		cat.byID[c.ID] = c
 		cat.all = append(cat.all, c)
 	}

@@ -104,6 +104,9 @@ var errConnect = errors.New("autobahn: cannot connect")
 // runClientCase opens a connection for case c, completes the handshake and
 // runs the case. It returns an error only when TCP cannot be established.
 func runClientCase(ctx context.Context, u *wsURL, srv *ServerEntry, agent string, c *Case, o *Options) (*CaseResult, error) {
+	if c.extra != nil && c.extra.client != nil {
+		return c.extra.client(ctx, &clientTarget{u: u, srv: srv, agent: agent, c: c, o: o})
+	}
 	if srv.HTTP2 || o.HTTP2 {
 		return runClientCaseH2(ctx, u, srv, agent, c, o)
 	}
@@ -164,7 +167,7 @@ func runClientCase(ctx context.Context, u *wsURL, srv *ServerEntry, agent string
 		agent: name, mode: ModeFuzzingClient,
 		request: string(req), response: string(raw),
 		rawRequest: req, rawResponse: raw,
-		opened: time.Now(), tls: u.secure,
+		opened: time.Now(), tls: u.secure, url: u.base() + u.target,
 	}
 	if s.agent == "" {
 		s.agent = "UnknownServer"

@@ -368,6 +368,9 @@ func progressLine(i, n int, r *CaseResult) string {
 
 // expectation describes in words what a case expects.
 func expectation(c *Case) string {
+	if c.extra != nil {
+		return c.extra.rule
+	}
 	var b strings.Builder
 	switch {
 	case c.Evaluator != nil:

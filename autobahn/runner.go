@@ -30,6 +30,7 @@ type session struct {
 	opened   time.Time // when the handshake completed
 	tls      bool      // over TLS
 	http2    bool      // nc is an HTTP/2 stream (RFC 8441), not a TCP connection
+	url      string    // fuzzingclient: the testee server's URL
 	// request and response are the handshake as the reports show it;
 	// rawRequest and rawResponse, if set, as it crossed the wire (HTTP/1.1).
 	rawRequest, rawResponse []byte
@@ -86,6 +87,13 @@ type runner struct {
 
 	events  []Event
 	nEvents int
+
+	// Section 16.
+	lastPing                  []byte     // the payload of the last ping of a flood
+	gate                      *readGate  // pauses the reading of the connection
+	stallStart                time.Time  // when the fuzzer stopped reading
+	stallWritten, stallQueued int64      // what the testee took, and what was left, when it read again
+	side                      chan error // the result of an echo on a second connection
 
 	// Evaluators (9.x, 12.x, 13.x).
 	headline, headlineWhy string
@@ -152,7 +160,8 @@ func runCase(ctx context.Context, c *Case, s *session, o *Options) *CaseResult {
 	if len(pre) > 0 {
 		r.log.addOctets(dirRx, [][]byte{pre}, false)
 	}
-	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(clone(pre)), octetLogger{s.nc, r.log}), 64<<10)
+	r.gate = &readGate{}
+	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(clone(pre)), octetLogger{s.nc, r.log, r.gate}), 64<<10)
 	fr := &frameReader{br: br, from: testee, maxMsg: o.MaxMessageSize, maxFrame: o.MaxFramePayloadSize, log: r.log, out: r.evc,
 		noUTF8: o.NoUTF8Validation, noUnmask: o.NoApplyMask,
 		wrongMasking: (s.client && o.AcceptMaskedServerFrames) || (!s.client && o.AcceptUnmaskedClientFrames)}
@@ -200,6 +209,7 @@ func runCase(ctx context.Context, c *Case, s *session, o *Options) *CaseResult {
 	for _, t := range []**time.Timer{&r.mainT, &r.pauseT, &r.closeT, &r.dropT} {
 		stopTimer(t)
 	}
+	r.gate.resume()
 	s.nc.Close()
 	r.w.stop()
 	return r.result(time.Since(s.opened))
@@ -225,6 +235,9 @@ func init() {
 	// Set in init: the handlers refer, through the datasets, back to the
 	// catalogue check that consults this table.
 	stepHandlers = stepHandlerTable()
+	for k, h := range limitStepHandlers() {
+		stepHandlers[k] = h
+	}
 }
 
 func stepHandlerTable() map[string]func(r *runner, st *Step) bool {
@@ -262,7 +275,7 @@ func stepHandlerTable() map[string]func(r *runner, st *Step) bool {
 		StepPause: func(r *runner, st *Step) bool {
 			r.pausing = st
 			r.log.timer(WirePause, st.Seconds, st.Tag)
-			r.pauseT = time.NewTimer(seconds(st.Seconds))
+			r.pauseT = time.NewTimer(r.seconds(st.Seconds))
 			return true
 		},
 		StepFrameHeaderOnly: func(r *runner, st *Step) bool {
@@ -291,12 +304,12 @@ func stepHandlerTable() map[string]func(r *runner, st *Step) bool {
 		},
 		StepKillAfter: func(r *runner, st *Step) bool {
 			r.log.timer(WireKill, st.Seconds, "")
-			r.mainKind, r.mainT = timerKill, time.NewTimer(seconds(st.Seconds))
+			r.mainKind, r.mainT = timerKill, time.NewTimer(r.seconds(st.Seconds))
 			return false
 		},
 		StepCloseAfter: func(r *runner, st *Step) bool {
 			r.log.timer(WireTimer, st.Seconds, "")
-			r.mainKind, r.mainT = timerClose, time.NewTimer(seconds(st.Seconds))
+			r.mainKind, r.mainT = timerClose, time.NewTimer(r.seconds(st.Seconds))
 			return false
 		},
 		StepSequentialEcho: func(r *runner, st *Step) bool {
@@ -313,6 +326,15 @@ func stepHandlerTable() map[string]func(r *runner, st *Step) bool {
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// seconds returns the duration of a step's seconds: as given for the
+// suite's cases, scaled by extraScale for those after 13.
+func (r *runner) seconds(s float64) time.Duration {
+	if r.c.extra != nil {
+		return scaled(s)
+	}
+	return seconds(s)
+}
 
 // sendFrame queues one frame, masked with a fresh key in client mode.
 func (r *runner) sendFrame(op frame.Opcode, fin bool, rsv byte, payload []byte, chop int, sync bool, note string) {
@@ -411,12 +433,14 @@ func (r *runner) handle(ev rdEvent) {
 		}
 		r.record(newEvent(expectedEventMessage, ev.binary, ev.payload, true))
 		r.autoClose()
+		r.react(ev)
 	case rdPong:
 		keep := r.c.Evaluator == nil
 		r.record(newEvent(expectedEventPong, false, ev.payload, keep))
 		if keep {
 			r.autoClose()
 		}
+		r.react(ev)
 	case rdPing:
 		// Pings are answered while open and not recorded (A.3).
 		if r.state == stOpen && !r.dropped {
@@ -436,6 +460,13 @@ func (r *runner) handle(ev rdEvent) {
 		r.fail(ev.code, ev.failMsg)
 	case rdGone:
 		r.gone = true
+	}
+}
+
+// react lets a case of a section after 13 act on an event.
+func (r *runner) react(ev rdEvent) {
+	if r.c.extra != nil && r.c.extra.react != nil && r.state == stOpen && !r.dropped {
+		r.c.extra.react(r, ev)
 	}
 }
 
@@ -745,6 +776,9 @@ func (r *runner) result(d time.Duration) *CaseResult {
 	if c.ForcedVerdict == forcedInformational {
 		res.Result = "informational: " + informationalNote(c, r.events)
 		res.ResultClose = "informational: " + closeWhy
+	}
+	if c.extra != nil && c.extra.judge != nil {
+		c.extra.judge(r, res)
 	}
 	if r.safety || r.canceled {
 		// The case did not end by itself (DECISIONS.md, item 9b).

@@ -456,6 +456,12 @@ func (s *FuzzingServer) dispatch(x *exchange) {
 		}
 		s.runMu.Lock()
 		defer s.runMu.Unlock()
+		if c.extra != nil && c.extra.server != nil {
+			cr := c.extra.server(s, x, agent)
+			s.addResult(cr)
+			s.o.progress(s.positionOf(c), len(s.cases), cr)
+			return
+		}
 		var pm *Negotiated
 		if c.PMCE != nil {
 			pm = acceptOffer(c.PMCE.ServerAcceptOrder, offers)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -270,18 +271,61 @@ func (l *wireLog) timer(kind string, seconds float64, tag string) {
 	}
 }
 
-// octetLogger logs every read from a connection.
+// octetLogger logs every read from a connection, and holds the reads
+// while its gate (if any) is paused.
 type octetLogger struct {
-	r   io.Reader
-	log *wireLog
+	r    io.Reader
+	log  *wireLog
+	gate *readGate
 }
 
 func (o octetLogger) Read(p []byte) (int, error) {
+	if o.gate != nil {
+		o.gate.wait()
+	}
 	n, err := o.r.Read(p)
 	if n > 0 {
 		o.log.addOctets(dirRx, [][]byte{p[:n]}, false)
 	}
 	return n, err
+}
+
+// readGate lets the runner stop reading a connection (16.5): the reader
+// blocks until it resumes.
+type readGate struct {
+	mu     sync.Mutex
+	paused bool
+	wake   chan struct{}
+}
+
+func (g *readGate) wait() {
+	for {
+		g.mu.Lock()
+		if !g.paused {
+			g.mu.Unlock()
+			return
+		}
+		ch := g.wake
+		g.mu.Unlock()
+		<-ch
+	}
+}
+
+func (g *readGate) pause() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.paused {
+		g.paused, g.wake = true, make(chan struct{})
+	}
+}
+
+func (g *readGate) resume() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.paused {
+		g.paused = false
+		close(g.wake)
+	}
 }
 
 // WireStats counts the traffic of one case, after the opening handshake.
@@ -352,6 +396,9 @@ type wireWriter struct {
 	log   *wireLog
 	pause time.Duration
 
+	written  atomic.Int64 // bytes the connection took
+	enqueued atomic.Int64 // bytes queued, in all
+
 	mu     sync.Mutex
 	q      []writeItem
 	closed bool
@@ -367,6 +414,7 @@ func newWireWriter(nc net.Conn, log *wireLog, pause time.Duration) *wireWriter {
 }
 
 func (w *wireWriter) enqueue(it writeItem) {
+	w.enqueued.Add(int64(len(it.b)))
 	w.mu.Lock()
 	failed := w.failed
 	if !w.closed {
@@ -441,7 +489,8 @@ func (w *wireWriter) write(q []writeItem) error {
 			return nil
 		}
 		w.log.addOctets(dirTx, batch, false)
-		_, err := batch.WriteTo(w.nc)
+		n, err := batch.WriteTo(w.nc)
+		w.written.Add(n)
 		batch = nil
 		return err
 	}
@@ -459,7 +508,9 @@ func (w *wireWriter) write(q []writeItem) error {
 			for b := it.b; len(b) > 0; {
 				n := min(it.chop, len(b))
 				w.log.addOctets(dirTx, [][]byte{b[:n]}, true)
-				if _, err := w.nc.Write(b[:n]); err != nil {
+				m, err := w.nc.Write(b[:n])
+				w.written.Add(int64(m))
+				if err != nil {
 					return err
 				}
 				b = b[n:]
@@ -470,7 +521,9 @@ func (w *wireWriter) write(q []writeItem) error {
 				return err
 			}
 			w.log.addOctets(dirTx, [][]byte{it.b}, true)
-			if _, err := w.nc.Write(it.b); err != nil {
+			m, err := w.nc.Write(it.b)
+			w.written.Add(int64(m))
+			if err != nil {
 				return err
 			}
 			pauseFor(w.pause)
