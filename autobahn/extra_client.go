@@ -44,7 +44,9 @@ func clientHandshakeCases() []*Case {
 		{id: "15.1.9", title: "101 with a subprotocol the client did not offer (Section 4.1, item 6)", expect: hsRefuse,
 			edit: func(h *headerLines, _ string) { h.set("Sec-WebSocket-Protocol", "x-wstest-unknown") }},
 		{id: "15.1.10", title: "101 with permessage-deflate and a parameter RFC 7692 does not define (Section 5: the client must fail)", expect: hsRefuse,
-			edit: func(h *headerLines, _ string) { h.set("Sec-WebSocket-Extensions", "permessage-deflate; x-wstest-unknown") }},
+			edit: func(h *headerLines, _ string) {
+				h.set("Sec-WebSocket-Extensions", "permessage-deflate; x-wstest-unknown")
+			}},
 		{id: "15.2.1", title: "The response the fuzzer sends in 1.* to 13.*", expect: hsAccept},
 		{id: "15.2.2", title: "Header field names in lower case", expect: hsAccept,
 			edit: func(h *headerLines, _ string) { h.lower() }},
@@ -81,7 +83,9 @@ func clientHandshakeCases() []*Case {
 		}
 		out = append(out, newExtraCase(hc.id, hc.title, &extraCase{
 			modes: []string{ModeFuzzingServer}, seconds: secs, rule: hc.rule,
-			server: func(s *FuzzingServer, x *exchange, agent string) *CaseResult { return runClientHandshake(s, x, hc, agent) },
+			server: func(s *FuzzingServer, x *exchange, agent string) *CaseResult {
+				return runClientHandshake(s, x, hc, agent)
+			},
 		}))
 	}
 	return out

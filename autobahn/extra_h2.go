@@ -165,14 +165,14 @@ type h2Raw struct {
 	enc    *hpack.Encoder
 	log    *wireLog
 
-	data     map[uint32]*bytes.Buffer // DATA received per stream
-	answers  map[uint32]*h2Response   // the answer to each stream
-	goAway   *http2.GoAwayFrame
-	ended    map[uint32]bool          // the server ended or reset the stream
-	reset    map[uint32]http2.ErrCode
-	request  string // the header blocks sent, as the reports show them
-	shown    string // and received
-	server   string // the Server field of the first response
+	data    map[uint32]*bytes.Buffer // DATA received per stream
+	answers map[uint32]*h2Response   // the answer to each stream
+	goAway  *http2.GoAwayFrame
+	ended   map[uint32]bool // the server ended or reset the stream
+	reset   map[uint32]http2.ErrCode
+	request string // the header blocks sent, as the reports show them
+	shown   string // and received
+	server  string // the Server field of the first response
 }
 
 // dialH2Raw opens the HTTP/2 connection: TCP (a failure is errConnect),

@@ -18,14 +18,14 @@ import (
 
 // The step kinds of section 16, which cases.json does not use.
 const (
-	stepFloodFragments = "flood_fragments"  // a text message in Count fragments of Length bytes
-	stepFloodEmpty     = "flood_empty"      // an empty text message in Count empty fragments
-	stepFloodPings     = "flood_pings"      // Count pings of 125 bytes, numbered, then a text message
-	stepDeflateBomb    = "deflate_bomb"     // one compressed binary message that inflates to Length bytes
-	stepStopReading    = "stop_reading"     // stop reading from the connection
-	stepResumeReading  = "resume_reading"   // read again
-	stepBulk           = "bulk_messages"    // Count binary messages of Length bytes, without waiting
-	stepSideEcho       = "side_echo"        // fuzzingclient: an echo on a second connection to the testee
+	stepFloodFragments = "flood_fragments" // a text message in Count fragments of Length bytes
+	stepFloodEmpty     = "flood_empty"     // an empty text message in Count empty fragments
+	stepFloodPings     = "flood_pings"     // Count pings of 125 bytes, numbered, then a text message
+	stepDeflateBomb    = "deflate_bomb"    // one compressed binary message that inflates to Length bytes
+	stepStopReading    = "stop_reading"    // stop reading from the connection
+	stepResumeReading  = "resume_reading"  // read again
+	stepBulk           = "bulk_messages"   // Count binary messages of Length bytes, without waiting
+	stepSideEcho       = "side_echo"       // fuzzingclient: an echo on a second connection to the testee
 )
 
 // The durations of section 16 (before extraScale).
