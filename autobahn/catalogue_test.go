@@ -70,7 +70,7 @@ func TestCatalogueLoads(t *testing.T) {
 // case can be skipped silently.
 func TestEveryStepKindImplemented(t *testing.T) {
 	used := map[string]int{}
-	for _, c := range Cases() {
+	for _, c := range AllCases() {
 		for _, s := range c.Steps {
 			used[s.Do]++
 			if stepHandlers[s.Do] == nil {
@@ -78,16 +78,20 @@ func TestEveryStepKindImplemented(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range StepKinds {
+	kinds := slices.Clone(StepKinds)
+	for k := range limitStepHandlers() { // section 16's own
+		kinds = append(kinds, k)
+	}
+	for _, k := range kinds {
 		if stepHandlers[k] == nil {
-			t.Errorf("StepKinds lists %q, which has no handler", k)
+			t.Errorf("step kind %q has no handler", k)
 		}
 		if used[k] == 0 {
 			t.Errorf("step kind %q is used by no case", k)
 		}
 	}
-	if len(stepHandlers) != len(StepKinds) {
-		t.Errorf("%d handlers, %d step kinds", len(stepHandlers), len(StepKinds))
+	if len(stepHandlers) != len(kinds) {
+		t.Errorf("%d handlers, %d step kinds", len(stepHandlers), len(kinds))
 	}
 	bad := []byte(strings.Replace(string(casesJSON), `"do":"pause"`, `"do":"nap"`, 1))
 	if _, err := parseCatalogue(bad); err == nil || !strings.Contains(err.Error(), "nap") {

@@ -59,6 +59,7 @@ func RunFuzzingClient(ctx context.Context, spec *ClientSpec, opts *Options) (*Re
 			return res, fmt.Errorf("autobahn: servers[%d].options: %w", si, err)
 		}
 		agent := srv.Agent
+		state := &serverState{}
 		for i, c := range cases {
 			if err := ctx.Err(); err != nil {
 				return res, err
@@ -67,7 +68,7 @@ func RunFuzzingClient(ctx context.Context, spec *ClientSpec, opts *Options) (*Re
 				total--
 				continue
 			}
-			cr, err := runClientCase(ctx, u, srv, agent, c, &so)
+			cr, err := runClientCase(ctx, u, srv, agent, c, &so, state)
 			if err != nil {
 				ab := Abandoned{Agent: agent, URL: srv.URL, Reason: err.Error()}
 				if ab.Agent == "" {
@@ -103,9 +104,9 @@ var errConnect = errors.New("autobahn: cannot connect")
 
 // runClientCase opens a connection for case c, completes the handshake and
 // runs the case. It returns an error only when TCP cannot be established.
-func runClientCase(ctx context.Context, u *wsURL, srv *ServerEntry, agent string, c *Case, o *Options) (*CaseResult, error) {
+func runClientCase(ctx context.Context, u *wsURL, srv *ServerEntry, agent string, c *Case, o *Options, state *serverState) (*CaseResult, error) {
 	if c.extra != nil && c.extra.client != nil {
-		return c.extra.client(ctx, &clientTarget{u: u, srv: srv, agent: agent, c: c, o: o})
+		return c.extra.client(ctx, &clientTarget{u: u, srv: srv, agent: agent, c: c, o: o, state: state})
 	}
 	if srv.HTTP2 || o.HTTP2 {
 		return runClientCaseH2(ctx, u, srv, agent, c, o)

@@ -45,6 +45,13 @@ type clientTarget struct {
 	agent string // "" until the first handshake names it
 	c     *Case
 	o     *Options
+	state *serverState
+}
+
+// serverState is what the cases of a section after 13 learn about a
+// testee server during a run.
+type serverState struct {
+	noH2 string // why the server takes no WebSockets over HTTP/2, once a case found out
 }
 
 // extraScale multiplies the waits of the sections after 13 (their time

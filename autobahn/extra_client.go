@@ -172,8 +172,11 @@ func runClientHandshake(s *FuzzingServer, x *exchange, hc *hsCase, agent string)
 	case writeTrickle:
 		wait = scaled(trickleSeconds)
 	case writeFlood:
-		wait = scaled(giveUpSeconds) + 30*time.Second
+		wait = scaled(giveUpSeconds)
+		fallthrough
 	default:
+		// The whole response is out (a client that gave up on a flood
+		// makes the write fail): send the message.
 		if err := <-writeDone; err == nil {
 			log.add(dirTx, frame.Header{Fin: true, Opcode: frame.OpText, Length: int64(len(hello))}, hello, 0, false, "")
 			log.addOctets(dirTx, [][]byte{helloFrame}, false)
@@ -182,7 +185,7 @@ func runClientHandshake(s *FuzzingServer, x *exchange, hc *hsCase, agent string)
 		}
 	}
 	seen := watchClient(nc, x.br, time.Now().Add(wait), log)
-	if hc.write == writeTrickle || hc.write == writeFlood {
+	if hc.write == writeTrickle {
 		<-writeDone
 	}
 	switch {

@@ -119,6 +119,15 @@ func runH2Case(ctx context.Context, t *clientTarget, hc *h2Case) (*CaseResult, e
 	res := newCaseResult(t.c, t.agent, ModeFuzzingClient, true)
 	res.Started, res.TLS, res.HTTP2 = started, t.u.secure, true
 	log := newWireLog(started, t.o.WireLogLimit)
+	if t.state != nil && t.state.noH2 != "" {
+		res.Agent = t.agent
+		if res.Agent == "" {
+			res.Agent = "UnknownServer"
+		}
+		res.verdicts(VerdictUnimplemented, t.state.noH2+" (found by an earlier case of the run)", VerdictOK, "not run")
+		res.WireLog, res.Wire = log.snapshot()
+		return res, nil
+	}
 	h, err := dialH2Raw(ctx, t, log)
 	if h != nil {
 		defer h.nc.Close()
@@ -143,6 +152,9 @@ func runH2Case(ctx context.Context, t *clientTarget, hc *h2Case) (*CaseResult, e
 	var nh *errNoH2
 	switch {
 	case errors.As(err, &nh):
+		if t.state != nil {
+			t.state.noH2 = nh.why
+		}
 		return done(VerdictUnimplemented, nh.why)
 	case errors.Is(err, errConnect):
 		return nil, err

@@ -81,6 +81,7 @@ type runner struct {
 	closeTimeout    bool
 	dropTimeout     bool
 	timeLimit       bool // the close timer (the time limit of 9.x, 12.x, 13.x) fired while open
+	killed          bool // the kill timer fired while open
 	safety          bool
 	canceled        bool
 	gone            bool
@@ -568,6 +569,7 @@ func (r *runner) onMainTimer() {
 			r.failDropped = true
 			r.drop(true)
 		case r.state == stOpen:
+			r.killed = true
 			r.closeWith(1001, "Going Away")
 		default:
 			r.drop(true)
