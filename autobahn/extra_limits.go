@@ -78,7 +78,7 @@ func limitCases() []*Case {
 			rule:    fmt.Sprintf("Time limit 5 s: the testee must not wait for the payload."+limitRule, "not possible here: it must refuse"),
 			judge:   judgeLimit(nil),
 		}),
-		newExtraCase("16.4.1", "A permessage-deflate bomb: 260 KB on the wire that inflate to 256 MiB", &extraCase{
+		newExtraCase("16.4.1", "A permessage-deflate bomb: 265 KB on the wire that inflate to 256 MiB", &extraCase{
 			seconds: limitTimeLimit,
 			rule: fmt.Sprintf("permessage-deflate is offered (accepted, in fuzzingserver mode), as in 12.1.1; UNIMPLEMENTED if it is not negotiated. Time limit 30 s."+limitRule,
 				"not possible here: it must refuse, as it cannot echo 256 MiB within the fuzzer's 64 MiB limit"),

@@ -4,7 +4,9 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -242,4 +244,18 @@ func TestHTTP2Section(t *testing.T) {
 		"17.2.5": VerdictNonStrict,
 	})
 	checkVerdicts(t, "no HTTP/2", verdictsOf(t, libServer(t, false), "17.*"), map[string]string{"*": VerdictUnimplemented})
+}
+
+// TestSectionsDocument: SECTIONS.md gives the rule of every case of the
+// sections after 13.
+func TestSectionsDocument(t *testing.T) {
+	b, err := os.ReadFile("SECTIONS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range AllCases() {
+		if c.Extra() && !strings.Contains(string(b), c.ID+" ") && !strings.Contains(string(b), c.ID+",") && !strings.Contains(string(b), c.ID+"\n") {
+			t.Errorf("SECTIONS.md does not describe case %s", c.ID)
+		}
+	}
 }
