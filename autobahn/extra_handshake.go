@@ -324,7 +324,7 @@ func runServerHandshake(ctx context.Context, t *clientTarget, hc *hsCase) (*Case
 	nc.SetReadDeadline(answerBy)
 	br := bufio.NewReaderSize(octetLogger{nc, log, nil}, 64<<10)
 	raw, rerr := readHeaderBlock(br)
-	werr := <-writeDone
+	<-writeDone // a failed write (the server closed on us) shows in the answer
 	res.HTTPResponse = string(raw)
 	closed := rerr != nil && !isTimeout(rerr)
 	timedOut := rerr != nil && isTimeout(rerr)
@@ -342,7 +342,6 @@ func runServerHandshake(ctx context.Context, t *clientTarget, hc *hsCase) (*Case
 	if resp != nil {
 		status = resp.StatusCode
 	}
-	_ = werr
 	switch hc.expect {
 	case hsGiveUp:
 		switch {
@@ -431,12 +430,11 @@ func runServerHandshake(ctx context.Context, t *clientTarget, hc *hsCase) (*Case
 		s.agent = "UnknownServer"
 	}
 	er := runCase(ctx, echoCase, s, o)
-	entries, stats := log.snapshot()
+	entries, _ := log.snapshot()
 	res.WireLog, res.Wire = append(entries, er.WireLog...), er.Wire
 	res.RemoteCloseCode, res.RemoteReason, res.LocalCloseCode, res.LocalReason = er.RemoteCloseCode, er.RemoteReason, er.LocalCloseCode, er.LocalReason
 	res.ClosedByMe, res.FailedByMe, res.FailReason, res.WasClean, res.WasNotCleanReason = er.ClosedByMe, er.FailedByMe, er.FailReason, er.WasClean, er.WasNotCleanReason
 	res.CloseTimeout, res.DropTimeout, res.OpenHandshakeDone, res.Received, res.ReceivedTotal = er.CloseTimeout, er.DropTimeout, true, er.Received, er.ReceivedTotal
-	_ = stats
 	if res.Agent == "" {
 		res.Agent = s.agent
 	}
