@@ -167,7 +167,7 @@ func runClientHandshake(s *FuzzingServer, x *exchange, hc *hsCase, agent string)
 	}
 	// A response to refuse (or a flood or trickle): send a message, then
 	// see what the client does.
-	wait := scaled(refuseWait)
+	wait := max(scaled(refuseWait), time.Second)
 	switch hc.write {
 	case writeTrickle:
 		wait = scaled(trickleSeconds)

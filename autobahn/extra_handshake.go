@@ -319,7 +319,7 @@ func runServerHandshake(ctx context.Context, t *clientTarget, hc *hsCase) (*Case
 	case writeFlood:
 		answerBy = time.Now().Add(scaled(giveUpSeconds) + 30*time.Second) // the flood's own writing time is not counted below
 	case writeBytewise:
-		answerBy = time.Now().Add(time.Duration(len(req))*5*time.Millisecond + 5*time.Second)
+		answerBy = time.Now().Add(time.Duration(len(req))*scaled(0.005) + 5*time.Second)
 	}
 	nc.SetReadDeadline(answerBy)
 	br := bufio.NewReaderSize(octetLogger{nc, log, nil}, 64<<10)
@@ -507,7 +507,7 @@ func writeRequest(nc net.Conn, head, rest []byte, w hsWrite, log *wireLog) error
 			if err := write(head[i:i+1], true); err != nil {
 				return err
 			}
-			time.Sleep(5 * time.Millisecond)
+			time.Sleep(scaled(0.005))
 		}
 		return nil
 	case writePipelined:
