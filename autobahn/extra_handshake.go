@@ -194,7 +194,7 @@ func serverHandshakeCases() []*Case {
 			edit: func(h *headerLines, _ string) { h.add("X-Wstest-Big", "") }},
 		{id: "14.3.3", title: "Slowloris: an unfinished request, one more byte every 500 ms for 20 s", expect: hsGiveUp, write: writeTrickle},
 		{id: "14.3.4", title: "The whole request one byte at a time, 5 ms apart: a slow but complete handshake", expect: hsAccept, write: writeBytewise},
-		{id: "14.3.5", title: "The request and the first frame in one write", expect: hsAccept, write: writePipelined},
+		{id: "14.3.5", title: "The request and the first frame in one write (Section 4.1: a client must wait for the answer)", expect: hsInform, write: writePipelined},
 	}
 	var out []*Case
 	for i := range cases {
@@ -211,6 +211,9 @@ func serverHandshakeCases() []*Case {
 				upperFirst(refuse), statusList(hc.ok), map[bool]string{true: " with a Sec-WebSocket-Version field that lists 13", false: ""}[hc.versionOK])
 		case hsInform:
 			hc.rule = "Informational: the server may accept the request (101 and an echo) or refuse it (403); the result says which. FAILED only if the answer is a malformed 101 or none comes within 5 s."
+			if hc.write == writePipelined {
+				hc.rule = "Informational: RFC 6455, Section 4.1, makes a client wait for the answer before it sends data, so a server may take the frame that came early (101, then its echo), lose it, or refuse the connection; the result says which. FAILED only if the answer is a malformed 101 or none comes within 5 s."
+			}
 		case hsGiveUp:
 			if hc.write == writeTrickle {
 				hc.rule = "The server should give up on a request that never ends: OK if it closes the connection (or answers with an error status) within 20 s; NON-STRICT if it still waits then; FAILED if it answers 101."

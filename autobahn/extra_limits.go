@@ -59,7 +59,7 @@ func limitCases() []*Case {
 		}),
 		newExtraCase("16.2.1", "10 000 pings of 125 bytes back to back, then a text message", &extraCase{
 			seconds: limitTimeLimit,
-			rule: fmt.Sprintf("Time limit 30 s."+limitRule+" With the echo, the last pong must carry the last ping's payload (RFC 6455, Section 5.5.3: an endpoint may answer only the most recent ping); NON-STRICT if not.",
+			rule: fmt.Sprintf("Time limit 30 s."+limitRule+" With the echo, the last pong must carry the last ping's payload (RFC 6455, Section 5.5.3: an endpoint may answer only the most recent ping), else NON-STRICT; a pong with a payload no ping had is FAILED.",
 				"the text message's echo comes back"),
 			react: closeOnMessage, judge: judgeLimit(pingFloodHandled),
 		}),
@@ -285,20 +285,26 @@ func echoIs(binary bool, n int, b byte) func(r *runner) (bool, string, string) {
 }
 
 // pingFloodHandled: the echo of the text message came back; OK if the
-// last pong has the last ping's payload.
+// last pong has the last ping's payload; FAILED if a pong has a payload no
+// ping had (RFC 6455, Section 5.5.3: "identical Application data").
 func pingFloodHandled(r *runner) (bool, string, string) {
-	var last []byte
+	var last, wrong []byte
 	pongs, echoed := 0, false
 	for _, e := range r.events {
 		switch e.Type {
 		case expectedEventPong:
 			pongs++
 			last = e.data
+			if wrong == nil && !isPingPayload(e.data) {
+				wrong = e.data
+			}
 		case expectedEventMessage:
 			echoed = echoed || string(e.data) == "after the pings"
 		}
 	}
 	switch {
+	case wrong != nil:
+		return false, VerdictFailed, fmt.Sprintf("a pong carries %.14q, the payload of no ping (RFC 6455, Section 5.5.3: a pong has the ping's Application data)", wrong)
 	case !echoed:
 		return false, "", ""
 	case bytes.Equal(last, r.lastPing):
@@ -307,6 +313,34 @@ func pingFloodHandled(r *runner) (bool, string, string) {
 		return true, VerdictNonStrict, "the echo came back, but no pong"
 	}
 	return true, VerdictNonStrict, fmt.Sprintf("the echo came back, after %d pongs, the last not for the last ping (%.14q)", pongs, last)
+}
+
+// isPingPayload reports whether p is the payload of a ping of a flood.
+func isPingPayload(p []byte) bool {
+	var n int
+	_, err := fmt.Sscanf(string(p), "ping %08d ", &n)
+	return err == nil && bytes.Equal(p, pingPayload(n))
+}
+
+// limitEnd says how a case of section 16 ended, for its close verdict.
+func limitEnd(r *runner) string {
+	code := "without a status code"
+	if r.hasRemoteCode {
+		code = fmt.Sprintf("with %d", r.remoteCode)
+	}
+	switch {
+	case r.killed:
+		return "the fuzzer closed with 1001 at the time limit"
+	case (r.gotClose || r.badClose != "") && !r.fuzzerInitiated:
+		return "the testee closed first, " + code
+	case r.gotClose && r.fuzzerInitiated:
+		return "the fuzzer closed and the testee answered, " + code
+	case r.fuzzerInitiated:
+		return "the fuzzer closed; the testee did not answer"
+	case !r.dropped:
+		return "the testee dropped TCP without a close frame"
+	}
+	return "the fuzzer dropped TCP"
 }
 
 // judgeLimit returns the judge of a case of section 16 whose testee
@@ -318,10 +352,10 @@ func judgeLimit(handled func(r *runner) (bool, string, string)) func(r *runner, 
 			if v == VerdictFailed {
 				close = VerdictFailed
 			}
-			res.verdicts(v, why, close, res.ResultClose)
+			res.verdicts(v, why, close, limitEnd(r))
 		}
 		if r.headline == VerdictUnimplemented {
-			res.verdicts(VerdictUnimplemented, r.headlineWhy, VerdictOK, res.ResultClose)
+			res.verdicts(VerdictUnimplemented, r.headlineWhy, VerdictOK, limitEnd(r))
 			return
 		}
 		if handled != nil {
@@ -360,11 +394,11 @@ func judgeStall(r *runner, res *CaseResult) {
 		select {
 		case err := <-r.side:
 			if err != nil {
-				res.verdicts(VerdictFailed, "while one peer did not read, an echo on a second connection failed: "+err.Error()+"; "+took, VerdictOK, res.ResultClose)
+				res.verdicts(VerdictFailed, "while one peer did not read, an echo on a second connection failed: "+err.Error()+"; "+took, VerdictOK, limitEnd(r))
 				return
 			}
 		case <-time.After(5 * time.Second):
-			res.verdicts(VerdictFailed, "while one peer did not read, an echo on a second connection did not come back; "+took, VerdictOK, res.ResultClose)
+			res.verdicts(VerdictFailed, "while one peer did not read, an echo on a second connection did not come back; "+took, VerdictOK, limitEnd(r))
 			return
 		}
 	}
@@ -373,8 +407,8 @@ func judgeStall(r *runner, res *CaseResult) {
 	// (3 s) fires; one that is still there goes on echoing and gets the
 	// fuzzer's close.
 	if !r.fuzzerInitiated {
-		res.verdicts(VerdictOK, "the testee ended the connection while the fuzzer did not read; "+took, VerdictOK, res.ResultClose)
+		res.verdicts(VerdictOK, "the testee ended the connection while the fuzzer did not read; "+took, VerdictOK, limitEnd(r))
 		return
 	}
-	res.verdicts(VerdictNonStrict, fmt.Sprintf("the testee kept the connection for the %v the fuzzer did not read; %s", scaled(stallSeconds), took), VerdictOK, res.ResultClose)
+	res.verdicts(VerdictNonStrict, fmt.Sprintf("the testee kept the connection for the %v the fuzzer did not read; %s", scaled(stallSeconds), took), VerdictOK, limitEnd(r))
 }
