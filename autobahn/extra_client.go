@@ -25,8 +25,8 @@ const refuseWait = 3.0
 
 func clientHandshakeCases() []*Case {
 	cases := []hsCase{
-		{id: "15.1.1", title: "Status 200 instead of 101 (Section 4.1: the client handles it per HTTP)", expect: hsRefuse,
-			edit: func(h *headerLines, _ string) { h.lines[0] = "HTTP/1.1 200 OK" }},
+		{id: "15.1.1", title: "Status 200 instead of 101, with an empty body (Section 4.1: the client handles it per HTTP)", expect: hsRefuse,
+			edit: func(h *headerLines, _ string) { h.lines[0] = "HTTP/1.1 200 OK"; h.add("Content-Length", "0") }},
 		{id: "15.1.2", title: "101 without an Upgrade field (Section 4.1, item 2)", expect: hsRefuse,
 			edit: func(h *headerLines, _ string) { h.del("Upgrade") }},
 		{id: "15.1.3", title: "101 with Upgrade: h2c", expect: hsRefuse,
