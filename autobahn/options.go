@@ -14,7 +14,7 @@ import (
 // Options tunes a run. The zero value (or a nil *Options) gives the suite's
 // timings and protocol options; tests may shorten the close timeouts to run
 // broken testees fast. A spec's "options" set the fields marked "spec:"
-// (see [ProtocolOptions]).
+// (see [Options.ApplyProtocolOptions]).
 type Options struct {
 	// OpenHandshakeTimeout bounds the opening handshake. Default 5 s; a
 	// negative value disables it. Spec: openHandshakeTimeout (0 disables).
@@ -210,10 +210,21 @@ func (o *Options) safetyTimeout(c *Case) time.Duration {
 	return d
 }
 
-// ProtocolOptions documents the "options" of a spec file (at the top, and
-// per server in a fuzzingclient spec): the suite's WebSocket protocol
-// options, with its names, which [Options.ApplyProtocolOptions] maps onto
-// [Options]. Every fuzzer starts from failByDrop false, as the suite's do.
+// The options of the suite's client and server factories; the rest are
+// either.
+var (
+	clientOnlyOptions  = []string{"version", "serverConnectionDropTimeout", "maskClientFrames", "acceptMaskedServerFrames"}
+	serverOnlyOptions  = []string{"versions", "maskServerFrames", "requireMaskedClientFrames", "webStatus", "allowedOrigins", "maxConnections", "serveFlashSocketPolicy", "flashSocketPolicy"}
+	unsupportedOptions = []string{"allowHixie76", "webStatus", "autoPingInterval", "autoPingTimeout", "autoPingSize", "perMessageCompressionOffers", "perMessageCompressionAccept", "serveFlashSocketPolicy", "flashSocketPolicy", "allowedOrigins", "maxConnections"}
+	draftToWireVersion = map[int]int{10: 8, 11: 8, 12: 8, 13: 13, 14: 13, 15: 13, 16: 13, 17: 13, 18: 13}
+	acceptableVersions = []int{8, 13}
+	errHixie76         = errors.New("Hixie-76 (version 0) is not supported")
+)
+
+// ApplyProtocolOptions sets the fields of o from the "options" of a spec
+// file (at the top, and per server in a fuzzingclient spec): the suite's
+// WebSocket protocol options, with its names, for a fuzzer in mode. Every
+// fuzzer starts from failByDrop false, as the suite's do.
 //
 //	failByDrop                   bool    FailByDrop
 //	openHandshakeTimeout         seconds OpenHandshakeTimeout (0 disables)
@@ -236,25 +247,9 @@ func (o *Options) safetyTimeout(c *Case) time.Duration {
 // The suite's other options (allowHixie76, webStatus, autoPingInterval,
 // autoPingTimeout, autoPingSize, perMessageCompressionOffers,
 // perMessageCompressionAccept, serveFlashSocketPolicy, flashSocketPolicy,
-// allowedOrigins, maxConnections) are accepted with a warning and
-// ignored, as is any unknown name.
-type ProtocolOptions struct{}
-
-// The options of the suite's client and server factories; the rest are
-// either.
-var (
-	clientOnlyOptions  = []string{"version", "serverConnectionDropTimeout", "maskClientFrames", "acceptMaskedServerFrames"}
-	serverOnlyOptions  = []string{"versions", "maskServerFrames", "requireMaskedClientFrames", "webStatus", "allowedOrigins", "maxConnections", "serveFlashSocketPolicy", "flashSocketPolicy"}
-	unsupportedOptions = []string{"allowHixie76", "webStatus", "autoPingInterval", "autoPingTimeout", "autoPingSize", "perMessageCompressionOffers", "perMessageCompressionAccept", "serveFlashSocketPolicy", "flashSocketPolicy", "allowedOrigins", "maxConnections"}
-	draftToWireVersion = map[int]int{10: 8, 11: 8, 12: 8, 13: 13, 14: 13, 15: 13, 16: 13, 17: 13, 18: 13}
-	acceptableVersions = []int{8, 13}
-	errHixie76         = errors.New("Hixie-76 (version 0) is not supported")
-)
-
-// ApplyProtocolOptions sets the fields of o that the options of a spec
-// name (see [ProtocolOptions]), for a fuzzer in mode. It returns warnings
-// for options it ignores, and an error for a value of the wrong type or
-// out of range.
+// allowedOrigins, maxConnections), an option of the other mode and an
+// unknown name give a warning and are ignored. A value of the wrong type
+// or out of range is an error.
 func (o *Options) ApplyProtocolOptions(opts map[string]any, mode string) (warnings []string, err error) {
 	keys := slices.Sorted(maps.Keys(opts))
 	for _, k := range keys {

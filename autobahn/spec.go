@@ -22,7 +22,7 @@ import (
 // The patterns of cases, exclude-cases and exclude-agent-cases are matched
 // as the suite matches them (see [MatchPattern]). The options, at the top
 // and per server, are the suite's protocol options (see
-// [ProtocolOptions]). A server entry may also set "hostname" (the name to
+// [Options.ApplyProtocolOptions]). A server entry may also set "hostname" (the name to
 // send in TLS's SNI and to verify the certificate of a wss:// server
 // against), and, as our extensions of the suite's format, "http2": true
 // (open every case as an HTTP/2 extended CONNECT stream, RFC 8441) and
@@ -50,7 +50,7 @@ type ServerEntry struct {
 	// are sent. wss:// runs every case over TLS (see [Options.TLSClientConfig]).
 	URL string `json:"url"`
 	// Options are the suite's protocol options for this server, applied
-	// after those at the top of the spec (see [ProtocolOptions]).
+	// after those at the top of the spec (see [Options.ApplyProtocolOptions]).
 	Options map[string]any `json:"options"`
 	// Origin, if set, is sent as the Origin header.
 	Origin string `json:"origin"`
