@@ -20,8 +20,11 @@ import (
 // message, which a client that wrongly accepted it echoes.
 
 // refuseWait is how long a client has to fail the connection after a
-// response it must refuse (before extraScale).
-const refuseWait = 3.0
+// response it must refuse (before extraScale): the suite's opening
+// handshake timeout. Some clients read a little of what follows a response
+// they refuse before they close (coder reads up to 1 KiB for its error,
+// for 3 s at most).
+const refuseWait = 5.0
 
 func clientHandshakeCases() []*Case {
 	cases := []hsCase{
@@ -69,7 +72,7 @@ func clientHandshakeCases() []*Case {
 		secs := refuseWait + 5
 		switch hc.expect {
 		case hsRefuse:
-			hc.rule = "The client must fail the WebSocket connection (Section 4.1): OK if it closes the TCP connection without sending a frame, within 3 s; NON-STRICT if it sends a close frame first (the connection was never established); FAILED if it echoes the text message the fuzzer sends after the response, or does neither within 3 s."
+			hc.rule = "The client must fail the WebSocket connection (Section 4.1): OK if it closes the TCP connection without sending a frame, within 5 s; NON-STRICT if it sends a close frame first (the connection was never established); FAILED if it echoes the text message the fuzzer sends after the response, or does neither within 5 s."
 		case hsAccept:
 			hc.rule = "The client must accept the response: OK if it echoes the text message the fuzzer sends and completes the closing handshake the fuzzer starts; FAILED otherwise."
 		case hsGiveUp:
