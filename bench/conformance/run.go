@@ -42,6 +42,9 @@ type Run struct {
 	Duration time.Duration
 	// Reruns holds the second result of each case run again, by ID.
 	Reruns map[string]*autobahn.CaseResult
+	// Index is the index.json WriteIndex wrote, as given to it; empty
+	// before.
+	Index string
 }
 
 // RunPeer runs the harness against p. On an error after cases have run it
@@ -202,7 +205,8 @@ func (r *Run) WriteIndex(dir string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(d, "index.json"), append(b, '\n'), 0o644)
+	r.Index = filepath.Join(d, "index.json")
+	return os.WriteFile(r.Index, append(b, '\n'), 0o644)
 }
 
 // ReadIndex reads an index.json written by WriteIndex.
