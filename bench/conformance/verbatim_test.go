@@ -97,7 +97,14 @@ func runVerbatim(t *testing.T, server, dir string, args []string, addrs []string
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+	// WSTEST_VERBATIM_OUT=DIR keeps the reports in DIR/<the test's name>.
 	out := t.TempDir()
+	if d := os.Getenv("WSTEST_VERBATIM_OUT"); d != "" {
+		out = filepath.Join(d, t.Name())
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Hour)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(bin, "wstest"), "-m", "fuzzingclient", "-s", specPath, "-o", out, "-u", "0")
