@@ -20,8 +20,8 @@ import (
 
 	"golang.org/x/net/http2"
 
-	"github.com/wirelevel/ws/conn"
 	"github.com/wirelevel/ws/handshake"
+	"github.com/wirelevel/ws/internal/h2stream"
 )
 
 // WebSockets over HTTP/2 (RFC 8441). A case runs on one extended CONNECT
@@ -161,7 +161,7 @@ func runClientCaseH2(ctx context.Context, u *wsURL, srv *ServerEntry, agent stri
 	if o.OpenHandshakeTimeout > 0 {
 		hctx, cancel = context.WithTimeout(ctx, o.OpenHandshakeTimeout)
 	}
-	resp, sc, err := conn.DialHTTP2Stream(hctx, t, scheme+"://"+u.host+u.target, h)
+	resp, sc, err := h2stream.Dial(hctx, t, scheme+"://"+u.host+u.target, h)
 	cancel()
 	if err != nil {
 		if cerr := d.failedConnect(); cerr != nil {
@@ -219,7 +219,7 @@ func runClientCaseH2(ctx context.Context, u *wsURL, srv *ServerEntry, agent stri
 // transport may wait for a connection it cannot write to. The case closes
 // its connection when it ends.
 type h2ClientConn struct {
-	net.Conn // from conn.DialHTTP2Stream
+	net.Conn // from h2stream.Dial
 	closed   atomic.Bool
 	done     chan struct{} // closed when the stream has ended
 }
@@ -409,7 +409,7 @@ func checkExtendedConnect(r *http.Request) (status int, err error) {
 // write deadline that passes resets the stream too, whether or not a write
 // is under way. Nothing may be called once the handler has returned.
 type h2ServerConn struct {
-	net.Conn // from conn.HTTP2ServerStream
+	net.Conn // from h2stream.Server
 	closed   atomic.Bool
 	writing  atomic.Int32
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/wirelevel/ws/conn"
 	"github.com/wirelevel/ws/internal/echo"
+	"github.com/wirelevel/ws/internal/h2stream"
 	"github.com/wirelevel/ws/internal/testpeer"
 	"github.com/wirelevel/ws/internal/tlscert"
 )
@@ -371,7 +372,7 @@ func startH2TesteeServer(t testing.TB, f flaws) (string, error) {
 			w.Header().Set("Sec-WebSocket-Extensions", ext)
 		}
 		w.WriteHeader(http.StatusOK)
-		sc, err := conn.HTTP2ServerStream(w, r)
+		sc, err := h2stream.Server(w, r)
 		if err != nil {
 			return
 		}
@@ -392,7 +393,7 @@ func h2TesteeClient(f flaws) EchoFunc {
 			h.Set("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits")
 		}
 		hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		resp, sc, err := conn.DialHTTP2Stream(hctx, nil, "http"+strings.TrimPrefix(rawURL, "ws"), h)
+		resp, sc, err := h2stream.Dial(hctx, nil, "http"+strings.TrimPrefix(rawURL, "ws"), h)
 		cancel()
 		if err != nil {
 			return err
@@ -565,7 +566,7 @@ func TestHTTP2Endpoints(t *testing.T) {
 				if tc.version != "" {
 					h.Set("Sec-WebSocket-Version", tc.version)
 				}
-				resp, sc, err := conn.DialHTTP2Stream(ctx, h2tr, url+tc.path, h)
+				resp, sc, err := h2stream.Dial(ctx, h2tr, url+tc.path, h)
 				if sc != nil {
 					sc.Close()
 				}
@@ -714,7 +715,7 @@ func TestHTTP2StalledTestee(t *testing.T) {
 	// fuzzingserver: a client that opens the stream and never reads.
 	fs, base := startFuzzingServer(t, &ServerSpec{Cases: cases}, opts)
 	start = time.Now()
-	resp, sc, err := conn.DialHTTP2Stream(context.Background(), nil, "http"+strings.TrimPrefix(base, "ws")+"/runCase?case=1&agent=stalled",
+	resp, sc, err := h2stream.Dial(context.Background(), nil, "http"+strings.TrimPrefix(base, "ws")+"/runCase?case=1&agent=stalled",
 		http.Header{"Sec-WebSocket-Version": {"13"}})
 	if err != nil {
 		t.Fatal(err)

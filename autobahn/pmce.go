@@ -6,13 +6,15 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wirelevel/ws/deflate"
 	"github.com/wirelevel/ws/handshake"
 )
 
-// permessage-deflate (RFC 7692) negotiation for sections 12 and 13. The
-// compression itself lives in codec.go.
+// permessage-deflate (RFC 7692) negotiation for sections 12 and 13: the
+// suite's accept rules and its parameter order, over package deflate's
+// parser of the parameters. The compression itself lives in codec.go.
 
-const pmceName = "permessage-deflate"
+const pmceName = deflate.ExtensionName
 
 // RFC 7692 parameter names.
 const (
@@ -57,14 +59,6 @@ type pmceOffer struct {
 
 var errPMCE = errors.New("autobahn: bad permessage-deflate parameters")
 
-func windowBitsValue(p handshake.Param) (int, error) {
-	n, err := strconv.Atoi(p.Value)
-	if !p.HasValue || err != nil || n < 8 || n > 15 || p.Value != strconv.Itoa(n) {
-		return 0, fmt.Errorf("%w: %s=%q", errPMCE, p.Name, p.Value)
-	}
-	return n, nil
-}
-
 // parseOffers parses the testee client's Sec-WebSocket-Extensions header and
 // returns its permessage-deflate offers in order. Other extensions are
 // ignored; a permessage-deflate offer with an unknown, repeated or badly
@@ -82,37 +76,16 @@ func parseOffers(header string) ([]pmceOffer, error) {
 		if e.Name != pmceName {
 			continue
 		}
-		var o pmceOffer
-		seen := map[string]bool{}
-		for _, p := range e.Params {
-			if seen[p.Name] {
-				return nil, fmt.Errorf("%w: %s repeated", errPMCE, p.Name)
-			}
-			seen[p.Name] = true
-			switch p.Name {
-			case paramServerNoContext, paramClientNoContext:
-				if p.HasValue {
-					return nil, fmt.Errorf("%w: %s has a value", errPMCE, p.Name)
-				}
-				if p.Name == paramServerNoContext {
-					o.serverNoContext = true
-				} else {
-					o.clientNoContext = true
-				}
-			case paramServerMaxBits:
-				if o.serverMaxBits, err = windowBitsValue(p); err != nil {
-					return nil, err
-				}
-			case paramClientMaxBits:
-				o.hasClientMaxBits = true
-				if p.HasValue {
-					if o.clientMaxBits, err = windowBitsValue(p); err != nil {
-						return nil, err
-					}
-				}
-			default:
-				return nil, fmt.Errorf("%w: unknown parameter %s", errPMCE, p.Name)
-			}
+		p, err := deflate.ParseOffer(e)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errPMCE, err)
+		}
+		o := pmceOffer{
+			serverNoContext:  p.ServerNoContextTakeover,
+			clientNoContext:  p.ClientNoContextTakeover,
+			serverMaxBits:    p.ServerMaxWindowBits,
+			hasClientMaxBits: p.ClientMaxWindowBitsSent,
+			clientMaxBits:    p.ClientMaxWindowBits,
 		}
 		offers = append(offers, o)
 	}
@@ -201,34 +174,15 @@ func parseAccepted(header string, offered bool) (*Negotiated, error) {
 		if p != nil {
 			return nil, errors.New("autobahn: server accepted permessage-deflate twice")
 		}
-		p = new(Negotiated)
-		seen := map[string]bool{}
-		for _, q := range e.Params {
-			if seen[q.Name] {
-				return nil, fmt.Errorf("%w: %s repeated", errPMCE, q.Name)
-			}
-			seen[q.Name] = true
-			switch q.Name {
-			case paramServerNoContext, paramClientNoContext:
-				if q.HasValue {
-					return nil, fmt.Errorf("%w: %s has a value", errPMCE, q.Name)
-				}
-				if q.Name == paramServerNoContext {
-					p.ServerNoContextTakeover = true
-				} else {
-					p.ClientNoContextTakeover = true
-				}
-			case paramServerMaxBits:
-				if p.ServerMaxWindowBits, err = windowBitsValue(q); err != nil {
-					return nil, err
-				}
-			case paramClientMaxBits:
-				if p.ClientMaxWindowBits, err = windowBitsValue(q); err != nil {
-					return nil, err
-				}
-			default:
-				return nil, fmt.Errorf("%w: unknown parameter %s", errPMCE, q.Name)
-			}
+		r, err := deflate.ParseResponse(e)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errPMCE, err)
+		}
+		p = &Negotiated{
+			ServerNoContextTakeover: r.ServerNoContextTakeover,
+			ClientNoContextTakeover: r.ClientNoContextTakeover,
+			ServerMaxWindowBits:     r.ServerMaxWindowBits,
+			ClientMaxWindowBits:     r.ClientMaxWindowBits,
 		}
 	}
 	if p != nil {

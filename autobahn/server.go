@@ -22,8 +22,8 @@ import (
 
 	"golang.org/x/net/http2"
 
-	"github.com/wirelevel/ws/conn"
 	"github.com/wirelevel/ws/frame"
+	"github.com/wirelevel/ws/internal/h2stream"
 	"github.com/wirelevel/ws/internal/tlscert"
 )
 
@@ -375,7 +375,7 @@ func (x *exchange) accept(serverName, ext string, deadline time.Time, frames []b
 	}
 	x.w.WriteHeader(http.StatusOK)
 	resp := renderH2Response(http.StatusOK, h)
-	sc, err := conn.HTTP2ServerStream(x.w, x.r)
+	sc, err := h2stream.Server(x.w, x.r)
 	if err != nil {
 		return resp, err
 	}

@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -5,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/wirelevel/ws/handshake"
@@ -30,6 +33,17 @@ type AcceptOptions struct {
 	// InsecureSkipOriginCheck accepts every origin. Prefer OriginPatterns.
 	InsecureSkipOriginCheck bool
 
+	// CheckOrigin, if set, decides alone which requests may connect, in
+	// place of the same-origin rule, OriginPatterns and
+	// InsecureSkipOriginCheck, as gorilla's Upgrader.CheckOrigin does: it
+	// is called with every request that passed the other checks, with or
+	// without an Origin header, and false refuses it with 403
+	// ([handshake.ErrOrigin]). On the raw path ([Upgrade]) r is built from
+	// the request read: method, URL, Host, header fields and RemoteAddr.
+	// A CheckOrigin that returns true for every request turns the defence
+	// against cross-site WebSocket hijacking off; prefer OriginPatterns.
+	CheckOrigin func(r *http.Request) bool
+
 	// HandshakeTimeout bounds the opening handshake: reading the request on
 	// the raw path ([Upgrade]) and writing the 101 on both paths. 0 means
 	// 10 s.
@@ -46,23 +60,104 @@ type AcceptOptions struct {
 	// offers it. nil means no compression.
 	Compression *CompressionOptions
 
-	// OnRequest, if set, is called on the raw path ([Upgrade]) with the
-	// request once it has passed validation, before the 101 is written. The
-	// request aliases a buffer that is reused after the call returns. A
-	// non-nil error rejects the upgrade: a *handshake.RejectError with its
-	// status, anything else with 403.
+	// OnRequest, if set, is called with the request once it has passed
+	// validation and the origin check, before the answer is written, on
+	// every path: Accept (HTTP/1.1 and HTTP/2, where req is a copy of the
+	// request line and header fields of the *http.Request) and Upgrade.
+	// The request aliases a buffer that is reused after the call returns.
+	// A non-nil error rejects the upgrade: a *handshake.RejectError with
+	// its status, anything else with 403.
 	OnRequest func(req *handshake.Request) error
+
+	// OnReject, if set, writes the answer to a request that Accept
+	// refuses, in place of the plain-text one, as gorilla's Upgrader.Error
+	// does: status is the HTTP status the failure calls for and err the
+	// reason (a *handshake.RejectError for a request that failed a check,
+	// with errors.Is(err, handshake.ErrOrigin) for the origin). Header
+	// fields the status requires (Sec-WebSocket-Version: 13 with 426,
+	// Allow: GET with 405) are already set in w.Header(). Accept returns
+	// err after the call. On the raw path ([Upgrade]), which has no
+	// ResponseWriter, it is not called.
+	OnReject func(w http.ResponseWriter, r *http.Request, status int, err error)
 }
 
 func (o *AcceptOptions) server() handshake.Server {
 	s := handshake.Server{
 		Protocols:               o.Subprotocols,
 		OriginPatterns:          o.OriginPatterns,
-		InsecureSkipOriginCheck: o.InsecureSkipOriginCheck,
+		InsecureSkipOriginCheck: o.InsecureSkipOriginCheck || o.CheckOrigin != nil,
 		Limits:                  o.Limits,
 		Timeout:                 o.handshakeTimeout(),
 	}
 	return s
+}
+
+// admit applies CheckOrigin and OnRequest to a request that passed the
+// handshake checks. r is nil on the raw path, where CheckOrigin gets a
+// request built from req.
+func (o *AcceptOptions) admit(req *handshake.Request, r *http.Request, nc net.Conn) error {
+	if o.CheckOrigin != nil {
+		if r == nil {
+			r = httpRequest(req, nc)
+		}
+		if !o.CheckOrigin(r) {
+			return &handshake.RejectError{Status: http.StatusForbidden, Err: handshake.ErrOrigin}
+		}
+	}
+	if o.OnRequest != nil {
+		if err := o.OnRequest(req); err != nil {
+			var re *handshake.RejectError
+			if !errors.As(err, &re) {
+				err = &handshake.RejectError{Status: http.StatusForbidden, Err: err}
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// reject answers a request Accept refuses: with OnReject if set, else
+// with the RejectError's own answer or a plain-text one with status.
+func (o *AcceptOptions) reject(w http.ResponseWriter, r *http.Request, status int, err error) {
+	var re *handshake.RejectError
+	if errors.As(err, &re) {
+		if o.OnReject == nil {
+			re.ServeHTTP(w, r)
+			return
+		}
+		status = re.Status
+		for k, vs := range re.Header {
+			w.Header()[http.CanonicalHeaderKey(k)] = vs
+		}
+	}
+	if o.OnReject != nil {
+		o.OnReject(w, r, status, err)
+		return
+	}
+	http.Error(w, err.Error(), status)
+}
+
+// httpRequest builds the *http.Request CheckOrigin is given on the raw
+// path.
+func httpRequest(req *handshake.Request, nc net.Conn) *http.Request {
+	r := &http.Request{
+		Method:     string(req.Method),
+		RequestURI: string(req.Target),
+		Proto:      string(req.Proto),
+		Header:     make(http.Header, len(req.Header)),
+		RemoteAddr: nc.RemoteAddr().String(),
+	}
+	r.ProtoMajor, r.ProtoMinor, _ = http.ParseHTTPVersion(r.Proto)
+	for _, f := range req.Header {
+		r.Header.Add(string(f.Name), string(f.Value))
+	}
+	r.Host = r.Header.Get("Host")
+	r.Header.Del("Host")
+	r.URL, _ = url.ParseRequestURI(r.RequestURI)
+	if r.URL == nil {
+		r.URL = &url.URL{Path: "/"}
+	}
+	return r
 }
 
 func (o *AcceptOptions) handshakeTimeout() time.Duration {
@@ -75,7 +170,8 @@ func (o *AcceptOptions) handshakeTimeout() time.Duration {
 // Accept upgrades an HTTP/1.1 request to a WebSocket connection. It works
 // inside any http.Handler: it validates the request, answers a bad one
 // itself with the status the failure calls for (400, 403, 405, 426, 431,
-// 505) and returns the error, and otherwise takes over the connection
+// 505), or through [AcceptOptions.OnReject], and returns the error, and
+// otherwise takes over the connection
 // through http.ResponseController (so wrapped ResponseWriters work), writes
 // 101 Switching Protocols and returns the Conn. After Accept returns, with
 // or without an error, the handler must not use w.
@@ -95,30 +191,28 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 	}
 	srv := opts.server()
 	up, err := srv.CheckHTTP(r)
+	if err == nil {
+		err = opts.admit(up.Request, r, nil)
+	}
 	if err != nil {
-		var re *handshake.RejectError
-		if errors.As(err, &re) {
-			re.ServeHTTP(w, r)
-		} else {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-		}
+		opts.reject(w, r, http.StatusBadRequest, err)
 		return nil, err
 	}
 	pmd, err := negotiateServer(opts.Compression, up)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		opts.reject(w, r, http.StatusBadRequest, err)
 		return nil, err
 	}
 	up.Header = opts.Header
 	resp, err := up.AppendResponse(nil)
 	if err != nil {
-		http.Error(w, "websocket: "+err.Error(), http.StatusInternalServerError)
+		opts.reject(w, r, http.StatusInternalServerError, err)
 		return nil, err
 	}
 	nc, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		err = fmt.Errorf("conn: take over the HTTP connection: %w", err)
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		opts.reject(w, r, http.StatusInternalServerError, err)
 		return nil, err
 	}
 	var buffered []byte
@@ -158,13 +252,8 @@ func Upgrade(nc net.Conn, opts *AcceptOptions) (*Conn, error) {
 	}
 	var up handshake.Upgrade
 	err = srv.Check(req, &up)
-	if err == nil && opts.OnRequest != nil {
-		if err = opts.OnRequest(req); err != nil {
-			var re *handshake.RejectError
-			if !errors.As(err, &re) {
-				err = &handshake.RejectError{Status: http.StatusForbidden, Err: err}
-			}
-		}
+	if err == nil {
+		err = opts.admit(req, nil, nc)
 	}
 	var pmd *pmdParams
 	if err == nil {

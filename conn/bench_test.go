@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -69,6 +71,87 @@ func BenchmarkServerRead(b *testing.B) {
 				}
 			}
 			close(stop)
+		})
+	}
+}
+
+// BenchmarkQueueEcho measures batched replies: a client queues bursts of 16
+// messages and flushes them, the server echoes each with QueueMessage from
+// its read loop, and the client reads the 16 echoes, over loopback TCP.
+func BenchmarkQueueEcho(b *testing.B) {
+	for _, n := range []int{16, 1 << 10} {
+		b.Run("size="+benchName(n), func(b *testing.B) {
+			srv, cli := tcpPair(b, nil, nil)
+			go func() {
+				var buf []byte
+				for {
+					typ, msg, err := srv.ReadMessage(bg, buf)
+					if err != nil {
+						return
+					}
+					srv.QueueMessage(typ, msg)
+					buf = msg
+				}
+			}()
+			msg := pattern(n)
+			buf := make([]byte, 0, n)
+			b.SetBytes(int64(16 * n))
+			b.ReportAllocs()
+			for b.Loop() {
+				for range 16 {
+					if err := cli.QueueMessage(Text, msg); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := cli.Flush(bg); err != nil {
+					b.Fatal(err)
+				}
+				for range 16 {
+					if _, _, err := cli.ReadMessage(bg, buf); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBroadcast measures one broadcast round: Group.Broadcast of a
+// prepared message to 64 members over loopback TCP, until every member's
+// client has read it.
+func BenchmarkBroadcast(b *testing.B) {
+	const members = 64
+	for _, n := range []int{128, 16 << 10} {
+		b.Run("size="+benchName(n), func(b *testing.B) {
+			var g Group
+			got := make(chan struct{}, members)
+			for range members {
+				srv, cli := tcpPair(b, nil, nil)
+				g.Add(srv)
+				go func() {
+					buf := make([]byte, 0, n)
+					for {
+						if _, _, err := cli.ReadMessage(bg, buf); err != nil {
+							return
+						}
+						got <- struct{}{}
+					}
+				}()
+			}
+			pm, err := NewPreparedMessage(Binary, pattern(n))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(members * n))
+			b.ReportAllocs()
+			for b.Loop() {
+				if sent, err := g.Broadcast(bg, pm); err != nil || sent != members {
+					b.Fatalf("Broadcast = %d, %v", sent, err)
+				}
+				for range members {
+					<-got
+				}
+			}
 		})
 	}
 }

@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -48,6 +50,7 @@ func TestNegotiateServer(t *testing.T) {
 		{"bits 7 declined", CompressionOptions{}, "permessage-deflate; server_max_window_bits=7", ""},
 		{"bits 16 declined", CompressionOptions{}, "permessage-deflate; client_max_window_bits=16", ""},
 		{"leading zero declined", CompressionOptions{}, "permessage-deflate; server_max_window_bits=010", ""},
+		{"plus sign declined", CompressionOptions{}, "permessage-deflate; server_max_window_bits=+9", ""},
 		{"server bits without value declined", CompressionOptions{}, "permessage-deflate; server_max_window_bits", ""},
 		{"no_context_takeover with value declined", CompressionOptions{}, "permessage-deflate; client_no_context_takeover=1", ""},
 		{"first bad, second good", CompressionOptions{}, "permessage-deflate; server_max_window_bits=99, permessage-deflate; server_max_window_bits=12", "permessage-deflate; server_max_window_bits=12"},
@@ -221,7 +224,7 @@ func TestCompressedWire(t *testing.T) {
 	for _, bits := range []int{8, 9, 12, 15} {
 		for _, noCtx := range []bool{false, true} {
 			t.Run(fmt.Sprintf("bits=%d/noctx=%v", bits, noCtx), func(t *testing.T) {
-				p := &pmdParams{serverBits: bits, clientBits: 15, serverNoCtx: noCtx, threshold: 64}
+				p := &pmdParams{Agreement: deflate.Agreement{ServerWindowBits: bits, ClientWindowBits: 15, ServerNoContextTakeover: noCtx}, threshold: 64}
 				c, peer := newServerUnderTest(t, &Options{FragmentSize: 1000})
 				c.setCompression(p, "permessage-deflate")
 				inf := &deflatetest.Inflater{Window: 1 << bits, Takeover: !noCtx}
@@ -296,7 +299,7 @@ func TestDecompressionBomb(t *testing.T) {
 			} else {
 				c, peer = newServerUnderTest(t, opts)
 			}
-			c.setCompression(&pmdParams{serverBits: 15, clientBits: 15, threshold: 64}, "permessage-deflate")
+			c.setCompression(&pmdParams{Agreement: deflate.Agreement{ServerWindowBits: 15, ClientWindowBits: 15}, threshold: 64}, "permessage-deflate")
 			// 64 MiB of zeros compress to about 64 KiB; send the first few
 			// KiB of it (which already inflate far past the limit).
 			bomb := compressFrames(t, make([]byte, 64<<20))
@@ -328,7 +331,7 @@ func TestDecompressionBomb(t *testing.T) {
 
 func TestCorruptCompressedData(t *testing.T) {
 	c, peer := newServerUnderTest(t, nil)
-	c.setCompression(&pmdParams{serverBits: 15, clientBits: 15, threshold: 64}, "permessage-deflate")
+	c.setCompression(&pmdParams{Agreement: deflate.Agreement{ServerWindowBits: 15, ClientWindowBits: 15}, threshold: 64}, "permessage-deflate")
 	errc := make(chan error, 1)
 	go func() { errc <- echo(c) }()
 	peer.send(frame.Header{Fin: true, Rsv: frame.RSV1, Opcode: frame.OpText}, []byte{0xff, 0xff, 0xff, 0xff, 0x00})
@@ -340,7 +343,7 @@ func TestCorruptCompressedData(t *testing.T) {
 	// RSV1 without negotiation is a protocol error (1002): covered in
 	// TestProtocolViolations. RSV1 on a continuation frame is one too.
 	c2, peer2 := newServerUnderTest(t, nil)
-	c2.setCompression(&pmdParams{serverBits: 15, clientBits: 15}, "permessage-deflate")
+	c2.setCompression(&pmdParams{Agreement: deflate.Agreement{ServerWindowBits: 15, ClientWindowBits: 15}}, "permessage-deflate")
 	go echo(c2)
 	payload := compressFrames(t, []byte("hello hello hello"))
 	peer2.send(frame.Header{Rsv: frame.RSV1, Opcode: frame.OpText}, payload[:3])
@@ -393,5 +396,99 @@ func TestIdleMemoryCompressed(t *testing.T) {
 		for _, c := range conns {
 			c.CloseNow()
 		}
+	}
+}
+
+// Uncompressed sends one message without compression on a compressed
+// connection, whichever method sends it: RSV1 clear and the payload as it
+// is on the wire, and the compressor's context left alone, so the
+// compressed messages around it still inflate.
+func TestUncompressedFlag(t *testing.T) {
+	for _, noCtx := range []bool{false, true} {
+		t.Run(fmt.Sprint("noctx=", noCtx), func(t *testing.T) {
+			p := &pmdParams{Agreement: deflate.Agreement{ServerWindowBits: 15, ClientWindowBits: 15, ServerNoContextTakeover: noCtx}, threshold: 64}
+			c, peer := newServerUnderTest(t, nil)
+			c.setCompression(p, "permessage-deflate")
+			inf := &deflatetest.Inflater{Window: 1 << 15, Takeover: !noCtx}
+			msg := func(i int) []byte { return jsonLike(2000+i, uint64(i)) }
+			sends := []struct {
+				name string
+				send func(typ MessageType, p []byte) error
+			}{
+				{"WriteMessage", func(typ MessageType, p []byte) error { return c.WriteMessage(bg, typ, p) }},
+				{"QueueMessage", func(typ MessageType, p []byte) error {
+					if err := c.QueueMessage(typ, p); err != nil {
+						return err
+					}
+					return c.Flush(bg)
+				}},
+				{"NextWriter", func(typ MessageType, p []byte) error {
+					w, err := c.NextWriter(bg, typ)
+					if err != nil {
+						return err
+					}
+					w.Write(p)
+					return w.Close()
+				}},
+				{"WritePrepared", func(typ MessageType, p []byte) error {
+					pm, err := NewPreparedMessage(typ, p)
+					if err != nil {
+						return err
+					}
+					return c.WritePrepared(bg, pm)
+				}},
+				{"QueuePrepared", func(typ MessageType, p []byte) error {
+					pm, err := NewPreparedMessage(typ, p)
+					if err != nil {
+						return err
+					}
+					if err := c.QueuePrepared(pm); err != nil {
+						return err
+					}
+					return c.Flush(bg)
+				}},
+			}
+			i := 0
+			for _, s := range sends {
+				for _, uncompressed := range []bool{true, false} {
+					typ := Text
+					if uncompressed {
+						typ |= Uncompressed
+					}
+					want := msg(i)
+					i++
+					go func() {
+						if err := s.send(typ, want); err != nil {
+							t.Errorf("%s(%v): %v", s.name, typ, err)
+						}
+					}()
+					f := peer.mustRead()
+					if !f.h.Fin || f.h.Opcode != frame.OpText {
+						t.Fatalf("%s(%v): frame %+v", s.name, typ, f.h)
+					}
+					got := f.payload
+					if uncompressed {
+						if f.h.Rsv != 0 {
+							t.Fatalf("%s(%v): RSV %d, want none", s.name, typ, f.h.Rsv)
+						}
+					} else {
+						if f.h.Rsv != frame.RSV1 {
+							t.Fatalf("%s(%v): RSV %d, want RSV1", s.name, typ, f.h.Rsv)
+						}
+						var err error
+						if got, err = inf.Message(f.payload); err != nil {
+							t.Fatalf("%s(%v): does not inflate after an uncompressed message: %v", s.name, typ, err)
+						}
+					}
+					mustEqual(t, s.name, got, want)
+				}
+			}
+		})
+	}
+	if s := (Binary | Uncompressed).String(); s != "binary, uncompressed" {
+		t.Errorf("String() = %q", s)
+	}
+	if _, err := NewPreparedMessage(Text|Binary|Uncompressed, nil); err == nil {
+		t.Error("NewPreparedMessage accepted a bad type")
 	}
 }

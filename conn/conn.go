@@ -1,29 +1,17 @@
+//go:build !js
+
 package conn
 
 import (
-	"context"
-	"errors"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/wirelevel/ws/deflate"
 	"github.com/wirelevel/ws/frame"
 )
-
-// MessageType is the type of a data message: [Text] or [Binary].
-type MessageType int
-
-// The two data message types. Their values are the frame opcodes.
-const (
-	Text   MessageType = MessageType(frame.OpText)
-	Binary MessageType = MessageType(frame.OpBinary)
-)
-
-// String returns "text" or "binary".
-func (t MessageType) String() string { return frame.Opcode(t).String() }
 
 // Defaults for the zero values of [Options].
 const (
@@ -32,6 +20,26 @@ const (
 	DefaultReadBufferSize  = 32 << 10
 	DefaultWriteBufferSize = 32 << 10
 	DefaultCloseTimeout    = 5 * time.Second
+	DefaultMaxBuffered     = 4 << 20 // bytes waiting in the outgoing buffer
+)
+
+// FullPolicy says what [Conn.QueuePrepared] and [Group.Broadcast] do with
+// a message when a connection's outgoing buffer is full (see
+// [Options.MaxBuffered]). They never wait for the socket: that is what
+// keeps one member that stops reading from holding up a broadcast.
+type FullPolicy uint8
+
+const (
+	// FailWhenFull, the default, fails the connection: the write returns
+	// [ErrBufferFull], which becomes the connection's error; a close frame
+	// with code 1013 (try again later) follows the frames already waiting,
+	// and the TCP connection is closed once it is out, or after
+	// CloseTimeout. Nothing else is sent.
+	FailWhenFull FullPolicy = iota
+
+	// DropWhenFull drops the message: the write returns [ErrBufferFull] and
+	// the connection goes on, with the frames already waiting.
+	DropWhenFull
 )
 
 // Options configure a [Conn]. The zero value gives the defaults; a nil
@@ -70,12 +78,57 @@ type Options struct {
 	// fails the connection. Contexts passed to the write methods apply too.
 	WriteTimeout time.Duration
 
+	// MaxBuffered bounds the outgoing buffer: the bytes of queued messages
+	// ([Conn.QueueMessage], [Conn.QueuePrepared], [Group.Broadcast]) that
+	// the socket has not taken yet. Once MaxBuffered bytes or more wait,
+	// QueueMessage first writes them out, waiting for the socket, and
+	// QueuePrepared (Broadcast) refuses the message as WhenFull says; so a
+	// peer that stops reading costs at most MaxBuffered plus one message,
+	// besides the socket's own buffers. Direct writes (WriteMessage,
+	// NextWriter, WritePrepared, Flush) wait for the socket and do not
+	// count. 0 means DefaultMaxBuffered (4 MiB); negative means no bound.
+	MaxBuffered int
+
+	// WhenFull is what QueuePrepared and Broadcast do with a message that
+	// MaxBuffered refuses: FailWhenFull (the zero value) or DropWhenFull.
+	WhenFull FullPolicy
+
 	// PingInterval, if positive, enables keepalive: a ping is sent every
 	// PingInterval, and if no frame at all arrives within PongTimeout after
 	// it (0 means PingInterval), the connection is closed with code 1011.
 	// Keepalive needs a goroutine reading the Conn.
 	PingInterval time.Duration
 	PongTimeout  time.Duration
+
+	// OnPingReceived, OnPongReceived and OnCloseReceived are called, if
+	// set, by the goroutine reading the Conn when a control frame arrives
+	// (see hooks.go and [Conn.WritePing]).
+	//
+	// OnPingReceived sees every ping from the peer, with its payload, and
+	// returns whether the Conn sends the automatic pong; a hook that
+	// returns false answers (or not) with [Conn.WritePong]. nil means the
+	// automatic pong, as RFC 6455 Section 5.5.2 asks. Pings that arrive
+	// after this side has sent a close frame are not answered and not
+	// reported.
+	OnPingReceived func(c *Conn, payload []byte) (pong bool)
+
+	// OnPongReceived sees every pong, with its payload and, when it echoes
+	// a ping this Conn sent ([Conn.Ping], [Conn.WritePing] or keepalive)
+	// and has not seen answered yet, the time since that ping was written;
+	// rtt is 0 for an unsolicited pong. It suits custom liveness checks
+	// (extend a deadline on every pong) and round-trip time measurements.
+	OnPongReceived func(c *Conn, payload []byte, rtt time.Duration)
+
+	// OnCloseReceived sees the peer's close frame, with its code
+	// ([CloseNoStatusReceived] for a frame without one) and reason, before
+	// the Conn answers it. The Conn then echoes the code, unless the hook
+	// has answered with a close frame of its own ([Conn.WriteClose]); the
+	// read in progress returns the [*CloseError] as usual.
+	//
+	// The payload given to a hook is valid only during the call. A hook
+	// runs in the middle of a read: it must not read from the Conn, and a
+	// hook that blocks holds up reading (a Poller's too).
+	OnCloseReceived func(c *Conn, code CloseCode, reason string)
 }
 
 // Conn is a WebSocket connection. See the package documentation for which
@@ -94,7 +147,7 @@ type Conn struct {
 
 	// Read side: guarded by readMu (one reader at a time; concurrent
 	// reads wait for each other).
-	readMu   sync.Mutex
+	readMu   readLock
 	rbuf     []byte  // rstub[:] or a pooled buffer
 	rpooled  *[]byte // the pooled buffer rbuf is, or nil
 	rr, rw   int     // unread bytes are rbuf[rr:rw]
@@ -111,27 +164,32 @@ type Conn struct {
 	reader   messageReader
 	ctrl     [frame.MaxControlPayload]byte
 	rstub    [readStubSize]byte
-	readErr  error      // first error the reader returned; returned forever after
-	pollRead bool       // a Poller is reading: idle reads must not wait
-	raw      *rawReader // non-nil: read straight from the socket
+	readErr  error      // error that ended reading; returned forever after
+	pollRead bool       // a Poller is reading: no read may wait
+	polled   *polledMsg // a message a Poller has begun to read, or nil
+	raw      *rawConn   // non-nil: read and try writes straight on the socket
 
-	// Write side: msgMu is held for a whole data message, writeMu for one
-	// frame. wsmall and wbufs are guarded by writeMu.
+	// Write side. Every frame reaches the socket through sendLocked
+	// (write.go). msgMu is held for a whole data message, so that the
+	// frames of two messages never interleave; writeMu by whoever writes
+	// to the socket; outMu, taken after them and never held during I/O,
+	// guards out. wsmall, wsegs, wvec and wbufs are guarded by writeMu; writer and
+	// comp by msgMu.
 	msgMu   sync.Mutex
 	writeMu sync.Mutex
+	outMu   sync.Mutex
+	out     outbox
+	outN    atomic.Int64 // bytes in out, held messages included: BufferedAmount
 	wsmall  [frame.MaxHeaderSize + frame.MaxControlPayload + 5]byte
+	wsegs   []outSeg
+	wvec    [][]byte
 	wbufs   net.Buffers
-	warr    [2][]byte
-	wq      *[]byte             // queued frames (QueueMessage), or nil
-	wqn     int                 // bytes queued in wq
-	queued  atomic.Bool         // wq != nil, readable without writeMu (for the reader's flush)
-	writer  messageWriter       // guarded by msgMu
-	comp    *deflate.Compressor // guarded by msgMu; nil without permessage-deflate
+	writer  messageWriter
+	comp    *deflate.Compressor // nil without permessage-deflate
 
 	// Our compressor's settings, for prepared messages; read-only.
 	compBits  int
 	compNoCtx bool
-	compLevel deflate.Level
 
 	// Ping waiters and keepalive: guarded by pingMu.
 	pingMu    sync.Mutex
@@ -146,17 +204,25 @@ type Conn struct {
 	// Conn's own temporary deadlines.
 	userRD, userWD atomic.Int64
 
-	// Closing: closeMu guards the fields below it.
-	closeSent atomic.Bool   // we sent (or are sending) a close frame
+	// Closing (close.go). state is the one record of where the closing
+	// handshake stands; it moves forward only, through advance. closeMu
+	// guards rcvdOnce, err and onClose.
+	state     atomic.Uint32 // a closeState
 	closeRcvd chan struct{} // closed when the peer's close frame arrives or reading ends
 	done      chan struct{} // closed when the TCP connection is closed
 	closeMu   sync.Mutex
-	rcvdOnce  bool
-	peerClose *CloseError // the peer's close frame, if one arrived
-	err       error       // terminal error; later calls return it
-	onClose   []func()    // run once the TCP connection is closed
-	doneOnce  sync.Once
+	rcvdOnce  bool  // closeRcvd is closed
+	err       error // terminal error; later calls return it
 	errSet    atomic.Bool
+	onClose   []func() // run once the TCP connection is closed
+	doneOnce  sync.Once
+
+	// API additions of hooks.go, compresscontrol.go and dial.go.
+	pingSent   map[string]time.Time // guarded by pingMu: pings awaiting their pong, for OnPongReceived
+	noCompress atomic.Bool          // EnableWriteCompression(false)
+	level      atomic.Int32         // the compression level asked for (SetCompressionLevel)
+	compNow    deflate.Level        // the compressor's level; guarded by msgMu
+	resp       *http.Response       // the server's handshake answer, for a Conn from Dial
 }
 
 // readStubSize is the size of the small read buffer each Conn embeds. A read
@@ -164,24 +230,12 @@ type Conn struct {
 // message that fits is handled from it directly.
 const readStubSize = 128
 
-// rawReader holds the state of reads through syscall.RawConn.
-type rawReader struct {
-	rc   syscall.RawConn
-	step func(fd uintptr) bool // c.rawReadStep, made once
-	need int                   // bytes the current read needs room for
-	n    int
-	err  error
-
-	nonblock   bool // return errWouldBlock instead of waiting (Poller, idle)
-	wouldBlock bool
-}
-
 // readState is the state of the read side. Idle, text and binary track
 // messages; a data frame is legal only as the state allows (a continuation
 // only inside a message, a new message only when idle). Once we have sent a
-// close frame (closeSent) the read side is closing: messages that still
-// arrive are read and dropped until the peer's close frame moves it to
-// closed, as does any failure.
+// close frame (see closeState) messages that still arrive are read and
+// dropped until the peer's close frame moves the read side to closed, as
+// does any failure.
 type readState uint8
 
 const (
@@ -201,6 +255,11 @@ type settings struct {
 	writeTimeout    time.Duration
 	pingInterval    time.Duration
 	pongTimeout     time.Duration
+	maxBuffered     int64 // negative: no bound
+	whenFull        FullPolicy
+	onPing          func(*Conn, []byte) bool
+	onPong          func(*Conn, []byte, time.Duration)
+	onCloseFrame    func(*Conn, CloseCode, string)
 }
 
 func resolve(o *Options) settings {
@@ -243,6 +302,14 @@ func resolve(o *Options) settings {
 	if s.pongTimeout <= 0 {
 		s.pongTimeout = s.pingInterval
 	}
+	switch s.maxBuffered = int64(o.MaxBuffered); {
+	case s.maxBuffered == 0:
+		s.maxBuffered = DefaultMaxBuffered
+	case s.maxBuffered < 0:
+		s.maxBuffered = -1
+	}
+	s.whenFull = o.WhenFull
+	s.onPing, s.onPong, s.onCloseFrame = o.OnPingReceived, o.OnPongReceived, o.OnCloseReceived
 	return s
 }
 
@@ -267,12 +334,13 @@ func newConn(nc net.Conn, client bool, buffered []byte, opts *Options) *Conn {
 		closeRcvd: make(chan struct{}),
 		done:      make(chan struct{}),
 	}
+	c.readMu.init()
 	switch nc.(type) {
 	case *net.TCPConn, *net.UnixConn:
 		c.vec = true
 	}
 	c.rbuf = c.rstub[:]
-	c.initRawRead()
+	c.initRawIO()
 	if len(buffered) > 0 {
 		if len(buffered) > len(c.rstub) {
 			c.borrowReadBuf(len(buffered))
@@ -353,164 +421,11 @@ func (c *Conn) SetReadLimit(n int64) {
 	c.opts.readLimit = n
 }
 
-// Done returns a channel that is closed when the underlying connection has
-// been closed.
-func (c *Conn) Done() <-chan struct{} { return c.done }
-
-// Err returns the error that ended the connection, or nil while it is open.
-func (c *Conn) Err() error {
-	if !c.errSet.Load() {
-		return nil
-	}
-	c.closeMu.Lock()
-	defer c.closeMu.Unlock()
-	return c.err
-}
-
-// setErr records err as the terminal error unless one is already set, and
-// returns the terminal error.
-func (c *Conn) setErr(err error) error {
-	c.closeMu.Lock()
-	defer c.closeMu.Unlock()
-	if c.err == nil {
-		c.err = err
-		c.errSet.Store(true)
-	}
-	return c.err
-}
-
-// closeTCP closes the network connection once and wakes everyone waiting.
-func (c *Conn) closeTCP() { c.endTCP(false) }
-
-// endTCP is closeTCP; with linger set it ends the connection with a
-// lingering close (see lingerClose) if the connection can half-close.
-func (c *Conn) endTCP(linger bool) {
-	c.doneOnce.Do(func() {
-		if cw, ok := c.nc.(interface{ CloseWrite() error }); linger && ok && cw.CloseWrite() == nil {
-			go lingerClose(c.nc, time.Now().Add(c.opts.closeTimeout))
-		} else {
-			c.nc.Close()
-		}
-		if c.keepalive != nil {
-			c.keepalive.Stop()
-		}
-		c.markCloseRcvd(nil)
-		close(c.done)
-		c.pingMu.Lock()
-		for k, chs := range c.pings {
-			for _, ch := range chs {
-				close(ch)
-			}
-			delete(c.pings, k)
-		}
-		c.pingMu.Unlock()
-		c.closeMu.Lock()
-		fns := c.onClose
-		c.onClose = nil
-		c.closeMu.Unlock()
-		for _, f := range fns {
-			f()
-		}
-	})
-}
-
-// lingerClose finishes a connection whose sending side has been shut down:
-// it discards what the peer still sends until the peer closes its side or
-// the deadline passes, then closes. Closing a socket that has unread data
-// makes the kernel answer with a reset and drop what it has not sent yet
-// (RFC 1122, Section 4.2.2.13), which would lose the last frames, the close
-// frame among them, when the peer sent anything after its close frame (a
-// ping, say) or before it read all of ours. The half-close has already
-// sent the FIN, so for the peer the connection closed at once.
-func lingerClose(nc net.Conn, deadline time.Time) {
-	var b [512]byte
-	discardUntil(nc, b[:], deadline)
-	nc.Close()
-}
-
-// afterClose arranges for f to run once the TCP connection is closed, or at
-// once if it already is.
-func (c *Conn) afterClose(f func()) {
-	c.closeMu.Lock()
-	select {
-	case <-c.done:
-		c.closeMu.Unlock()
-		f()
-		return
-	default:
-	}
-	c.onClose = append(c.onClose, f)
-	c.closeMu.Unlock()
-}
-
-// markCloseRcvd records the peer's close frame (nil if reading ended without
-// one) and releases anyone waiting for it.
-func (c *Conn) markCloseRcvd(ce *CloseError) {
-	c.closeMu.Lock()
-	defer c.closeMu.Unlock()
-	if c.rcvdOnce {
-		return
-	}
-	c.rcvdOnce = true
-	c.peerClose = ce
-	close(c.closeRcvd)
-}
-
-// lock acquires mu, giving up when ctx is done. Uncontended, it is one
-// TryLock; a contended wait with a cancellable ctx costs a goroutine.
-func (c *Conn) lock(ctx context.Context, mu *sync.Mutex) error {
-	if mu.TryLock() {
-		return nil
-	}
-	if ctx.Done() == nil {
-		mu.Lock()
-		return nil
-	}
-	return lockWait(mu, ctx.Done(), ctx.Err)
-}
-
-// lockTimeout acquires mu within d.
-func (c *Conn) lockTimeout(mu *sync.Mutex, d time.Duration) error {
-	if mu.TryLock() {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	return lockWait(mu, t.C, func() error { return errLockTimeout })
-}
-
-// lockWait acquires mu unless cancel fires first. A helper goroutine waits
-// for the lock and hands it over on an unbuffered channel; if the caller has
-// given up by then, the helper releases it.
-func lockWait[T any](mu *sync.Mutex, cancel <-chan T, cause func() error) error {
-	acquired := make(chan struct{})
-	giveUp := make(chan struct{})
-	go func() {
-		mu.Lock()
-		select {
-		case acquired <- struct{}{}:
-		case <-giveUp:
-			mu.Unlock()
-		}
-	}()
-	select {
-	case <-acquired:
-		return nil
-	case <-cancel:
-		close(giveUp)
-		return cause()
-	}
-}
-
-// terminal returns the terminal error, or ErrClosed if none was recorded.
-func (c *Conn) terminal() error {
-	if err := c.Err(); err != nil {
-		return err
-	}
-	return ErrClosed
-}
-
-var errLockTimeout = errors.New("conn: timed out waiting for another writer")
+// BufferedAmount returns the bytes of queued messages that the socket has
+// not taken yet (see [Options.MaxBuffered]), as the bufferedAmount of a
+// browser's WebSocket does: what a backpressure-aware application watches
+// before it queues more. It does not count the socket's own buffers.
+func (c *Conn) BufferedAmount() int { return int(c.outN.Load()) }
 
 // aLongTimeAgo is a deadline in the past, used to unblock I/O at once.
 var aLongTimeAgo = time.Unix(1, 0)

@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -5,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -393,32 +396,59 @@ func TestCloseNowUnblocks(t *testing.T) {
 	}
 }
 
+// A read stopped by its context between messages returns ctx.Err() as it
+// is, not a CloseError, and leaves the Conn usable; inside a message it
+// fails the connection with a close frame (1008), never a silent drop.
 func TestReadContext(t *testing.T) {
-	srv, cli := Pipe(nil, nil)
-	defer cli.CloseNow()
-	ctx, cancel := context.WithTimeout(bg, 30*time.Millisecond)
-	defer cancel()
-	_, _, err := srv.ReadMessage(ctx, nil)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("ReadMessage = %v, want deadline exceeded", err)
-	}
-	if _, _, err2 := srv.ReadMessage(bg, nil); err2 != err {
-		t.Fatalf("later read = %v, want the same error", err2)
-	}
-	// A context that does not fire leaves the connection usable.
-	srv2, cli2 := Pipe(nil, nil)
-	defer srv2.CloseNow()
-	defer cli2.CloseNow()
-	ctx2, cancel2 := context.WithCancel(bg)
-	go cli2.WriteMessage(bg, Text, []byte("hi"))
-	if _, msg, err := srv2.ReadMessage(ctx2, nil); err != nil || string(msg) != "hi" {
-		t.Fatalf("ReadMessage = %q, %v", msg, err)
-	}
-	cancel2()
-	go cli2.WriteMessage(bg, Text, []byte("again"))
-	if _, msg, err := srv2.ReadMessage(bg, nil); err != nil || string(msg) != "again" {
-		t.Fatalf("ReadMessage after cancel of an earlier ctx = %q, %v", msg, err)
-	}
+	t.Run("between messages", func(t *testing.T) {
+		srv, cli := Pipe(nil, nil)
+		defer srv.CloseNow()
+		defer cli.CloseNow()
+		for _, cancelled := range []bool{false, true} {
+			ctx, cancel := context.WithTimeout(bg, 30*time.Millisecond)
+			if cancelled {
+				cancel()
+			}
+			_, _, err := srv.ReadMessage(ctx, nil)
+			cancel()
+			want := context.DeadlineExceeded
+			if cancelled {
+				want = context.Canceled
+			}
+			if !errors.Is(err, want) || CloseStatus(err) != 0 || srv.Err() != nil {
+				t.Fatalf("ReadMessage = %v (CloseStatus %v, Err() %v), want %v as it is and the Conn open", err, CloseStatus(err), srv.Err(), want)
+			}
+		}
+		// A ping and a message sent since arrive: the next read goes on.
+		go cli.Ping(bg, []byte("p"))
+		go cli.WriteMessage(bg, Text, []byte("hi"))
+		if _, msg, err := srv.ReadMessage(bg, nil); err != nil || string(msg) != "hi" {
+			t.Fatalf("ReadMessage after a cancelled read = %q, %v", msg, err)
+		}
+		// A context that does not fire leaves the connection usable too.
+		ctx2, cancel2 := context.WithCancel(bg)
+		go cli.WriteMessage(bg, Text, []byte("again"))
+		if _, msg, err := srv.ReadMessage(ctx2, nil); err != nil || string(msg) != "again" {
+			t.Fatalf("ReadMessage = %q, %v", msg, err)
+		}
+		cancel2()
+	})
+	t.Run("inside a message", func(t *testing.T) {
+		c, p := newServerUnderTest(t, nil)
+		p.send(frame.Header{Opcode: frame.OpText}, []byte("first half, "))
+		ctx, cancel := context.WithTimeout(bg, 50*time.Millisecond)
+		defer cancel()
+		_, _, err := c.ReadMessage(ctx, nil)
+		if !errors.Is(err, context.DeadlineExceeded) || CloseStatus(err) != 0 {
+			t.Fatalf("ReadMessage = %v, want the context's error as it is", err)
+		}
+		if code := p.expectClose(); code != frame.ClosePolicyViolation {
+			t.Fatalf("peer got close %v, want 1008", code)
+		}
+		if _, _, err2 := c.ReadMessage(bg, nil); err2 != err {
+			t.Fatalf("later read = %v, want the same error", err2)
+		}
+	})
 }
 
 // A peer that stops reading cannot block writers past WriteTimeout.
@@ -504,3 +534,70 @@ func TestConcurrentWritersReaderAndClose(t *testing.T) {
 }
 
 func errDeadline() error { return osErrDeadlineExceeded }
+
+// Errors say who ended the connection: a CloseError only for the peer's
+// close frame or a lost connection; our own context or deadline as it is,
+// with CloseStatus 0; the read limit as ErrMessageTooBig.
+func TestErrorsSayWhoEndedIt(t *testing.T) {
+	t.Run("peer close frame", func(t *testing.T) {
+		c, p := newServerUnderTest(t, nil)
+		p.send(frame.Header{Fin: true, Opcode: frame.OpClose}, closePayload(4001, "bye"))
+		_, _, err := c.ReadMessage(bg, nil)
+		var ce *CloseError
+		if !errors.As(err, &ce) || ce.Code != 4001 || ce.Reason != "bye" {
+			t.Fatalf("ReadMessage = %v, want CloseError 4001 bye", err)
+		}
+	})
+	t.Run("connection lost", func(t *testing.T) {
+		c, p := newServerUnderTest(t, nil)
+		p.nc.Close()
+		_, _, err := c.ReadMessage(bg, nil)
+		if CloseStatus(err) != frame.CloseAbnormal {
+			t.Fatalf("ReadMessage = %v, want 1006", err)
+		}
+	})
+	t.Run("read limit", func(t *testing.T) {
+		c, p := newServerUnderTest(t, &Options{ReadLimit: 10})
+		p.send(frame.Header{Fin: true, Opcode: frame.OpBinary}, make([]byte, 11))
+		_, _, err := c.ReadMessage(bg, nil)
+		var pe *frame.ProtocolError
+		if !errors.Is(err, ErrMessageTooBig) || !errors.As(err, &pe) || pe.Code != frame.CloseTooBig || CloseStatus(err) != 0 {
+			t.Fatalf("ReadMessage = %v, want ErrMessageTooBig with code 1009", err)
+		}
+		f := p.mustRead()
+		code, reason, _ := frame.ParseClose(f.payload)
+		if code != frame.CloseTooBig || !strings.Contains(string(reason), "limit of 10 bytes") {
+			t.Fatalf("close frame %v %q, want 1009 naming the limit", code, reason)
+		}
+	})
+	t.Run("write context", func(t *testing.T) {
+		c, _ := newServerUnderTest(t, nil) // the peer never reads
+		ctx, cancel := context.WithTimeout(bg, 50*time.Millisecond)
+		defer cancel()
+		var err error
+		for range 100 {
+			if err = c.WriteMessage(ctx, Binary, make([]byte, 64<<10)); err != nil {
+				break
+			}
+		}
+		if !errors.Is(err, context.DeadlineExceeded) || CloseStatus(err) != 0 {
+			t.Fatalf("WriteMessage = %v (CloseStatus %v), want the context's error as it is", err, CloseStatus(err))
+		}
+		if err := c.Err(); !errors.Is(err, context.DeadlineExceeded) || CloseStatus(err) != 0 {
+			t.Fatalf("Err() = %v, want the context's error", err)
+		}
+	})
+	t.Run("read deadline between messages", func(t *testing.T) {
+		c, p := newServerUnderTest(t, nil)
+		c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		_, _, err := c.ReadMessage(bg, nil)
+		if !errors.Is(err, os.ErrDeadlineExceeded) || CloseStatus(err) != 0 {
+			t.Fatalf("ReadMessage = %v, want the deadline's error as it is", err)
+		}
+		c.SetReadDeadline(time.Time{})
+		p.send(frame.Header{Fin: true, Opcode: frame.OpText}, []byte("later"))
+		if _, msg, err := c.ReadMessage(bg, nil); err != nil || string(msg) != "later" {
+			t.Fatalf("ReadMessage after the deadline = %q, %v", msg, err)
+		}
+	})
+}

@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -7,9 +9,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +51,22 @@ type DialOptions struct {
 	// means a net.Dialer.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 
+	// NetDialTLSContext, if set, dials wss:// connections made without a
+	// proxy and returns them with TLS already done: TLSConfig is not used
+	// for them, and NetDialContext only for proxies and ws:// URLs.
+	NetDialTLSContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// Host, if set, is sent as the Host header (the :authority over
+	// HTTP/2) instead of the URL's host, which is still the address
+	// dialled and, unless TLSConfig names one, the TLS server name.
+	Host string
+
+	// Jar, if set, supplies the cookies sent with the handshake request
+	// (added to any Cookie field of Header) and keeps those the server's
+	// answer sets, whatever its status; a ws:// URL is an http:// one for
+	// the jar, wss:// an https:// one.
+	Jar http.CookieJar
+
 	// HandshakeTimeout bounds the whole opening handshake, from dialing to
 	// the 101, on top of the context passed to Dial. 0 means 30 s.
 	HandshakeTimeout time.Duration
@@ -74,9 +94,10 @@ type DialOptions struct {
 func NoProxy(*http.Request) (*url.URL, error) { return nil, nil }
 
 // Dial opens a WebSocket connection to a ws:// or wss:// URL (http:// and
-// https:// are taken as synonyms). A server that answers with anything but
-// 101 gives an error wrapping a [*handshake.StatusError] that carries the
-// HTTP status, reason and header fields.
+// https:// are taken as synonyms). The server's answer is then
+// [Conn.Response]. A server that answers with anything but 101 gives an
+// error wrapping a [*handshake.StatusError] that carries the HTTP status,
+// reason, header fields and the start of the body (errors.As finds it).
 func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &DialOptions{}
@@ -160,6 +181,9 @@ func dialTransport(ctx context.Context, u *url.URL, addr string, secure bool, op
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
 	var nc net.Conn
+	if proxyURL == nil && secure && opts.NetDialTLSContext != nil {
+		return opts.NetDialTLSContext(ctx, "tcp", addr)
+	}
 	if proxyURL == nil {
 		nc, err = dial(ctx, "tcp", addr)
 		if err != nil {
@@ -271,8 +295,11 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 		Origin:     opts.Origin,
 		Protocols:  opts.Subprotocols,
 		Extensions: offerClient(opts.Compression),
-		Header:     opts.Header,
+		Header:     opts.requestHeader(u),
 		Limits:     opts.Limits,
+	}
+	if opts.Host != "" {
+		hc.Host = opts.Host
 	}
 	key := handshake.NewKey()
 	req, err := hc.AppendRequest(nil, key)
@@ -287,8 +314,14 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	if err != nil {
 		return nil, ctxErr(ctx, err)
 	}
+	header := resp.HTTPHeader()
+	opts.keepCookies(u, header)
 	protocol, exts, err := hc.Check(resp, key)
 	if err != nil {
+		var se *handshake.StatusError
+		if errors.As(err, &se) {
+			se.Body = readErrorBody(br, resp)
+		}
 		return nil, err
 	}
 	pmd, err := acceptClient(opts.Compression, exts)
@@ -306,7 +339,90 @@ func clientHandshake(ctx context.Context, nc net.Conn, u *url.URL, opts *DialOpt
 	c := Client(nc, buffered, &opts.Options)
 	c.subprotocol = protocol
 	c.setCompression(pmd, string(resp.Get("Sec-WebSocket-Extensions")))
+	c.resp = &http.Response{
+		Status:     strconv.Itoa(resp.Status) + " " + string(resp.Reason),
+		StatusCode: resp.Status,
+		Proto:      string(resp.Proto),
+		Header:     header,
+		Body:       http.NoBody,
+	}
+	c.resp.ProtoMajor, c.resp.ProtoMinor, _ = http.ParseHTTPVersion(c.resp.Proto)
 	return c, nil
+}
+
+// Response returns the server's answer to the opening handshake of a Conn
+// made by [Dial]: the status (101, or 200 over HTTP/2) and the header
+// fields, such as Set-Cookie or a server's own, with an empty body. It is
+// nil for a server Conn and for one made by [Client]. A failed handshake
+// gives its answer in the error (see Dial).
+func (c *Conn) Response() *http.Response { return c.resp }
+
+// maxErrorBody is how much of a failed handshake's body Dial keeps.
+const maxErrorBody = 1 << 10
+
+// readErrorBody reads the start of a non-101 answer's body, up to
+// maxErrorBody bytes: what its Content-Length announces (within the
+// handshake deadline), or without one what has arrived with the header.
+func readErrorBody(br *bufio.Reader, resp *handshake.Response) []byte {
+	n := br.Buffered()
+	if cl, err := strconv.ParseInt(string(resp.Get("Content-Length")), 10, 64); err == nil && cl >= 0 {
+		n = int(min(cl, maxErrorBody))
+	}
+	n = min(n, maxErrorBody)
+	if n == 0 {
+		return nil
+	}
+	b := make([]byte, n)
+	n, _ = io.ReadFull(br, b)
+	return b[:n]
+}
+
+// jarURL is u as the cookie jar sees it: http or https.
+func jarURL(u *url.URL) *url.URL {
+	ju := *u
+	switch strings.ToLower(u.Scheme) {
+	case "ws":
+		ju.Scheme = "http"
+	case "wss":
+		ju.Scheme = "https"
+	}
+	return &ju
+}
+
+// requestHeader returns Header with the jar's cookies for u added to its
+// Cookie field.
+func (o *DialOptions) requestHeader(u *url.URL) http.Header {
+	if o.Jar == nil {
+		return o.Header
+	}
+	cookies := o.Jar.Cookies(jarURL(u))
+	if len(cookies) == 0 {
+		return o.Header
+	}
+	h := o.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	var b strings.Builder
+	b.WriteString(h.Get("Cookie"))
+	for _, ck := range cookies {
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(ck.Name + "=" + ck.Value)
+	}
+	h.Set("Cookie", b.String())
+	return h
+}
+
+// keepCookies gives the cookies the server's answer sets to the jar.
+func (o *DialOptions) keepCookies(u *url.URL, h http.Header) {
+	if o.Jar == nil {
+		return
+	}
+	if cookies := (&http.Response{Header: h}).Cookies(); len(cookies) > 0 {
+		o.Jar.SetCookies(jarURL(u), cookies)
+	}
 }
 
 func ctxErr(ctx context.Context, err error) error {

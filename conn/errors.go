@@ -7,14 +7,19 @@ import (
 	"github.com/wirelevel/ws/frame"
 )
 
-// CloseCode is a close status code; see [frame.CloseCode] for its constants
-// (frame.CloseNormal, frame.CloseGoingAway, ...).
+// CloseCode is a close status code: [CloseNormalClosure] and the other
+// constants of this package, or an application's code from 3000 to 4999.
+// It is [frame.CloseCode], whose String method names the registered codes.
 type CloseCode = frame.CloseCode
 
-// CloseError reports how the connection ended from the peer's side: the code
-// and reason of the close frame the peer sent, or code 1006
-// ([frame.CloseAbnormal]) when the connection ended without a close frame, in
-// which case Err holds the cause. Use errors.As to read it.
+// CloseError reports that the peer ended the connection: the code and
+// reason of the close frame the peer sent, or code 1006
+// ([CloseAbnormalClosure]) when the connection was lost before a close frame
+// came (the peer closed TCP, a reset, a broken pipe), in which case Err
+// holds the cause. It never stands for something this side did: a context
+// or deadline of ours that stops a read or a write is returned as it is
+// (errors.Is(err, context.Canceled)), and Close and CloseNow give
+// [ErrClosed]. Use errors.As to read it.
 type CloseError struct {
 	Code   CloseCode
 	Reason string
@@ -54,10 +59,6 @@ func CloseStatus(err error) CloseCode {
 // with [Conn.Close] or [Conn.CloseNow].
 var ErrClosed = errors.New("conn: connection closed")
 
-// ErrConcurrentRead is returned when a second goroutine starts reading while
-// another is still reading; only one reader is allowed at a time.
-var ErrConcurrentRead = errors.New("conn: concurrent reads are not allowed")
-
 // Protocol errors this package detects beyond those of package frame. Each is
 // a *frame.ProtocolError carrying its close code.
 var (
@@ -66,11 +67,25 @@ var (
 	ErrTooManyFrags = &frame.ProtocolError{Code: frame.CloseTooBig, Reason: "message has more frames than Options.MaxFragments allows"}
 )
 
+// ErrMessageTooBig is the error, for errors.Is, of a message over the read
+// limit ([Options.ReadLimit]), after decompression for a compressed one: the
+// connection fails with close code 1009. The error returned names the
+// limit.
+var ErrMessageTooBig = &frame.ProtocolError{Code: frame.CloseTooBig, Reason: "message over the read limit"}
+
+// tooBigError is a message over the read limit: the *frame.ProtocolError
+// that names the limit, which errors.As finds first and whose reason goes
+// into the close frame, and ErrMessageTooBig for errors.Is.
+type tooBigError struct{ pe *frame.ProtocolError }
+
+func (e *tooBigError) Error() string   { return e.pe.Error() }
+func (e *tooBigError) Unwrap() []error { return []error{e.pe, ErrMessageTooBig} }
+
 // tooBig returns the 1009 error for a message over the read limit.
 func tooBig(limit int64) error {
-	return &frame.ProtocolError{Code: frame.CloseTooBig,
+	return &tooBigError{&frame.ProtocolError{Code: frame.CloseTooBig,
 		Reason: "message over the read limit of " + strconv.FormatInt(limit, 10) +
-			" bytes; raise it with Options.ReadLimit or Conn.SetReadLimit"}
+			" bytes; raise it with Options.ReadLimit or Conn.SetReadLimit"}}
 }
 
 // protocolCode returns the close code err calls for, if it is a protocol

@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -53,11 +55,16 @@ func (g *Group) snapshot() []*Conn {
 	return cs
 }
 
-// Broadcast sends pm to every connection in the group, spreading the writes
-// over up to GOMAXPROCS goroutines. A connection that fails or cannot take
-// the message before ctx is done is skipped; Broadcast returns how many
-// connections the message was written to, and the errors of those it was
-// not (joined).
+// Broadcast queues pm on every connection in the group (see
+// [Conn.QueuePrepared]) and starts writing it, spreading the work over up
+// to GOMAXPROCS goroutines. It never waits for a connection's socket, so
+// it returns promptly whatever a member does: the frame goes out as each
+// member's peer reads it, and a member that stops reading meets its own
+// outgoing buffer's bound ([Options.MaxBuffered] and [Options.WhenFull])
+// instead of holding up the others. Broadcast returns how many connections
+// the message was queued on, and the errors of those it was not (joined):
+// closed or failed connections, and [ErrBufferFull]. It stops early, with
+// ctx.Err() among the errors, if ctx is done.
 func (g *Group) Broadcast(ctx context.Context, pm *PreparedMessage) (int, error) {
 	cs := g.snapshot()
 	workers := min(runtime.GOMAXPROCS(0), max(len(cs)/32, 1))
@@ -72,11 +79,17 @@ func (g *Group) Broadcast(ctx context.Context, pm *PreparedMessage) (int, error)
 			n := 0
 			var werrs []error
 			for i := w; i < len(cs); i += workers {
-				if err := cs[i].WritePrepared(ctx, pm); err != nil {
+				if err := ctx.Err(); err != nil {
 					werrs = append(werrs, err)
-				} else {
-					n++
+					break
 				}
+				c := cs[i]
+				if err := c.QueuePrepared(pm); err != nil {
+					werrs = append(werrs, err)
+					continue
+				}
+				c.flushSoon()
+				n++
 			}
 			mu.Lock()
 			sent += n

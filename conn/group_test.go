@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -110,5 +112,65 @@ func TestWritePreparedClient(t *testing.T) {
 	go cli.WritePrepared(bg, pm)
 	if _, got, err := srv.ReadMessage(bg, nil); err != nil || string(got) != "prepared" {
 		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+// One member that stops reading cannot stall Group.Broadcast, even with
+// context.Background(): every round returns promptly and every other
+// member receives every message. Before the outgoing buffer, the first
+// Broadcast to find the idle member's socket full blocked forever, and
+// nobody received anything after it.
+func TestBroadcastSlowMember(t *testing.T) {
+	const members, rounds, size = 50, 600, 16 << 10
+	var g Group
+	clients := make([]*Conn, members)
+	for i := range members {
+		srv, cli := Pipe(nil, nil)
+		t.Cleanup(func() { srv.CloseNow(); cli.CloseNow() })
+		g.Add(srv)
+		go echoDiscard(srv)
+		clients[i] = cli
+	}
+	// clients[0] never reads; the others count what they receive.
+	got := make(chan int, members)
+	for _, cli := range clients[1:] {
+		go func() {
+			n := 0
+			buf := make([]byte, 0, size)
+			for n < rounds {
+				_, msg, err := cli.ReadMessage(bg, buf)
+				if err != nil || len(msg) != size {
+					break
+				}
+				n++
+			}
+			got <- n
+		}()
+	}
+	pm, err := NewPreparedMessage(Binary, make([]byte, size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range rounds {
+		done := make(chan struct{})
+		go func() {
+			g.Broadcast(context.Background(), pm)
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: Broadcast still blocked after 10 s by the member that does not read", round)
+		}
+	}
+	for range members - 1 {
+		select {
+		case n := <-got:
+			if n != rounds {
+				t.Fatalf("a reading member received %d of %d messages", n, rounds)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("reading members did not receive every message")
+		}
 	}
 }

@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -5,18 +7,14 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strings"
-	"sync"
-	"time"
 
 	"golang.org/x/net/http2"
 
 	"github.com/wirelevel/ws/handshake"
+	"github.com/wirelevel/ws/internal/h2stream"
 )
 
 // WebSocket over HTTP/2 (RFC 8441).
@@ -42,16 +40,16 @@ func isExtendedConnect(r *http.Request) bool {
 func acceptH2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
 	srv := opts.server()
 	up, err := srv.CheckExtendedConnect(r)
+	if err == nil {
+		err = opts.admit(up.Request, r, nil)
+	}
 	if err != nil {
-		var re *handshake.RejectError
-		if errors.As(err, &re) {
-			re.ServeHTTP(w, r)
-		}
+		opts.reject(w, r, http.StatusBadRequest, err)
 		return nil, err
 	}
 	pmd, err := negotiateServer(opts.Compression, up)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		opts.reject(w, r, http.StatusBadRequest, err)
 		return nil, err
 	}
 	h := w.Header()
@@ -65,7 +63,7 @@ func acceptH2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Con
 		h.Set("Sec-WebSocket-Extensions", up.Extensions)
 	}
 	w.WriteHeader(http.StatusOK)
-	sc, err := HTTP2ServerStream(w, r)
+	sc, err := h2stream.Server(w, r)
 	if err != nil {
 		return nil, err
 	}
@@ -76,97 +74,6 @@ func acceptH2(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Con
 	return c, nil
 }
 
-// HTTP2ServerStream returns a net.Conn over the stream of an HTTP/2
-// request, for a handler that has already written its response header (a
-// 200 to an extended CONNECT): reads come from the request body, writes go
-// out as DATA frames at once. Accept uses it; it is exported for tools that
-// speak WebSocket framing themselves, such as the conformance harness. The
-// stream ends when the handler returns, and Close does not end it.
-func HTTP2ServerStream(w http.ResponseWriter, r *http.Request) (net.Conn, error) {
-	rc := http.NewResponseController(w)
-	if err := rc.Flush(); err != nil {
-		return nil, fmt.Errorf("conn: HTTP/2 stream: %w", err)
-	}
-	rc.SetReadDeadline(time.Time{}) // the server's deadlines do not apply to the stream
-	rc.SetWriteDeadline(time.Time{})
-	local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
-	sc := newStreamConn(r.Body, local, stringAddr(r.RemoteAddr))
-	sc.write = func(p []byte) (int, error) {
-		n, err := w.Write(p)
-		if err == nil {
-			err = rc.Flush()
-		}
-		return n, err
-	}
-	sc.setWriteDeadline = rc.SetWriteDeadline
-	return sc, nil
-}
-
-type stringAddr string
-
-func (a stringAddr) Network() string { return "tcp" }
-func (a stringAddr) String() string  { return string(a) }
-
-// streamConn is a net.Conn over an HTTP/2 stream. Reads come from the body
-// through a pump goroutine into an in-memory pipe, so that read deadlines
-// work without breaking the stream; writes go out as DATA frames.
-type streamConn struct {
-	in   net.Conn // our end of the pipe the pump fills
-	feed net.Conn // the pump's end
-	body io.ReadCloser
-
-	write            func([]byte) (int, error)
-	setWriteDeadline func(time.Time) error
-	closeWrite       func() error // nil if the stream cannot be half-closed
-	finish           func()       // ends the stream, or nil
-
-	local, remote net.Addr
-	once          sync.Once
-}
-
-func newStreamConn(body io.ReadCloser, local, remote net.Addr) *streamConn {
-	in, feed := NetPipe()
-	s := &streamConn{in: in, feed: feed, body: body, local: local, remote: remote}
-	go func() {
-		io.Copy(feed, body)
-		feed.(*memConn).CloseWrite()
-	}()
-	return s
-}
-
-func (s *streamConn) Read(p []byte) (int, error)        { return s.in.Read(p) }
-func (s *streamConn) Write(p []byte) (int, error)       { return s.write(p) }
-func (s *streamConn) SetReadDeadline(t time.Time) error { return s.in.SetReadDeadline(t) }
-func (s *streamConn) SetWriteDeadline(t time.Time) error {
-	return s.setWriteDeadline(t)
-}
-func (s *streamConn) SetDeadline(t time.Time) error {
-	s.SetReadDeadline(t)
-	return s.SetWriteDeadline(t)
-}
-func (s *streamConn) LocalAddr() net.Addr  { return s.local }
-func (s *streamConn) RemoteAddr() net.Addr { return s.remote }
-
-func (s *streamConn) Close() error {
-	s.once.Do(func() {
-		if s.closeWrite != nil {
-			s.closeWrite()
-		}
-		s.in.Close()
-		s.feed.Close()
-		s.body.Close()
-		if s.finish != nil {
-			s.finish()
-		}
-	})
-	return nil
-}
-
-// streamHalfCloser is a streamConn whose sending side can end on its own.
-type streamHalfCloser struct{ *streamConn }
-
-func (s streamHalfCloser) CloseWrite() error { return s.closeWrite() }
-
 // NewHTTP2Transport returns a transport for [DialOptions.HTTP2Transport]:
 // HTTP/2 over TLS with cfg (nil means the defaults). WebSockets dialled
 // through the same transport share its connections: several streams on one
@@ -175,42 +82,7 @@ func (s streamHalfCloser) CloseWrite() error { return s.closeWrite() }
 //
 // The client side of RFC 8441 needs golang.org/x/net/http2: net/http's own
 // Transport refuses the :protocol pseudo-header in Go 1.26.
-func NewHTTP2Transport(cfg *tls.Config) *http2.Transport {
-	cfg = cfg.Clone()
-	if cfg == nil {
-		cfg = &tls.Config{}
-	}
-	return &http2.Transport{
-		TLSClientConfig: cfg,
-		AllowHTTP:       true,
-		DialTLSContext: func(ctx context.Context, network, addr string, cfg *tls.Config) (net.Conn, error) {
-			var d net.Dialer
-			nc, err := d.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			tc := tls.Client(nc, cfg)
-			if err := tc.HandshakeContext(ctx); err != nil {
-				nc.Close()
-				return nil, err
-			}
-			return tc, nil
-		},
-	}
-}
-
-var (
-	defaultH2  = sync.OnceValue(func() *http2.Transport { return NewHTTP2Transport(nil) })
-	defaultH2C = sync.OnceValue(func() *http2.Transport {
-		return &http2.Transport{
-			AllowHTTP: true,
-			DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-				var d net.Dialer
-				return d.DialContext(ctx, network, addr)
-			},
-		}
-	})
-)
+func NewHTTP2Transport(cfg *tls.Config) *http2.Transport { return h2stream.NewTransport(cfg) }
 
 // errNoExtendedConnect means the server cannot take a WebSocket over
 // HTTP/2, and Dial falls back to HTTP/1.1.
@@ -222,20 +94,23 @@ func dialH2(ctx context.Context, u *url.URL, secure bool, opts *DialOptions) (*C
 	switch {
 	case t != nil:
 	case !secure:
-		t = defaultH2C()
+		t = h2stream.DefaultTransport(true)
 	case opts.TLSConfig != nil:
 		t = NewHTTP2Transport(opts.TLSConfig)
 	default:
-		t = defaultH2()
+		t = h2stream.DefaultTransport(false)
 	}
-	hc := handshake.Client{Host: u.Host, Origin: opts.Origin, Protocols: opts.Subprotocols, Extensions: offerClient(opts.Compression), Header: opts.Header}
+	hc := handshake.Client{Host: u.Host, Origin: opts.Origin, Protocols: opts.Subprotocols, Extensions: offerClient(opts.Compression), Header: opts.requestHeader(u)}
 	// Let the handshake package vet the fields, as for HTTP/1.1.
 	if _, err := hc.AppendRequest(nil, handshake.NewKey()); err != nil {
 		return nil, err
 	}
-	h := make(http.Header, len(opts.Header)+5)
-	for k, vs := range opts.Header {
+	h := make(http.Header, len(hc.Header)+6)
+	for k, vs := range hc.Header {
 		h[k] = vs
+	}
+	if opts.Host != "" {
+		h.Set("Host", opts.Host) // h2stream makes it the :authority
 	}
 	h.Set("Sec-WebSocket-Version", "13")
 	if hc.Origin != "" {
@@ -252,7 +127,10 @@ func dialH2(ctx context.Context, u *url.URL, secure bool, opts *DialOptions) (*C
 	if secure {
 		target.Scheme = "https"
 	}
-	resp, nc, err := DialHTTP2Stream(ctx, t, target.String(), h)
+	resp, nc, err := h2stream.Dial(ctx, t, target.String(), h)
+	if resp != nil {
+		opts.keepCookies(u, resp.Header)
+	}
 	if err != nil {
 		if ctx.Err() == nil && !errors.As(err, new(*handshake.StatusError)) {
 			// No HTTP/2, or no extended CONNECT on this server.
@@ -276,73 +154,9 @@ func dialH2(ctx context.Context, u *url.URL, secure bool, opts *DialOptions) (*C
 	c.subprotocol = protocol
 	c.setCompression(pmd, resp.Header.Get("Sec-WebSocket-Extensions"))
 	c.http2 = true
+	c.resp = &http.Response{Status: resp.Status, StatusCode: resp.StatusCode, Proto: resp.Proto,
+		ProtoMajor: resp.ProtoMajor, ProtoMinor: resp.ProtoMinor, Header: resp.Header, Body: http.NoBody}
 	return c, nil
-}
-
-// DialHTTP2Stream opens an HTTP/2 extended CONNECT stream (RFC 8441) to
-// rawURL (https:// or, with prior knowledge, http://) through t, sending
-// :protocol websocket and the header fields h as they are (the caller adds
-// Sec-WebSocket-Version and the rest). It returns the response and, if the
-// status is 2xx, a net.Conn over the stream whose CloseWrite ends the
-// request body; otherwise a *handshake.StatusError. Dial uses it; it is
-// exported for tools that speak WebSocket framing themselves. ctx bounds
-// the request, not the stream. nil t means the shared default transport.
-func DialHTTP2Stream(ctx context.Context, t *http2.Transport, rawURL string, h http.Header) (*http.Response, net.Conn, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, nil, err
-	}
-	if t == nil {
-		if u.Scheme == "http" {
-			t = defaultH2C()
-		} else {
-			t = defaultH2()
-		}
-	}
-	hdr := h.Clone()
-	if hdr == nil {
-		hdr = http.Header{}
-	}
-	hdr[":protocol"] = []string{"websocket"}
-	// The request body is the stream we send: the transport reads what the
-	// caller writes to the other end of a memory pipe.
-	out, body := NetPipe()
-	streamCtx, cancel := context.WithCancel(context.Background())
-	var local, remote net.Addr
-	trace := &httptrace.ClientTrace{GotConn: func(ci httptrace.GotConnInfo) {
-		local, remote = ci.Conn.LocalAddr(), ci.Conn.RemoteAddr()
-	}}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(streamCtx, trace), http.MethodConnect, rawURL, body)
-	if err != nil {
-		cancel()
-		return nil, nil, err
-	}
-	req.Header = hdr
-	req.ContentLength = -1
-	// ctx bounds the request only; the stream outlives it.
-	stop := context.AfterFunc(ctx, cancel)
-	resp, err := t.RoundTrip(req)
-	if !stop() && err == nil {
-		resp.Body.Close()
-		err = ctx.Err()
-	}
-	if err != nil {
-		cancel()
-		out.Close()
-		return nil, nil, err
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		resp.Body.Close()
-		cancel()
-		out.Close()
-		return resp, nil, &handshake.StatusError{Status: resp.StatusCode, Reason: http.StatusText(resp.StatusCode), Header: resp.Header}
-	}
-	sc := newStreamConn(resp.Body, local, remote)
-	sc.write = out.Write
-	sc.setWriteDeadline = out.SetWriteDeadline
-	sc.closeWrite = out.(*memConn).CloseWrite
-	sc.finish = func() { out.Close(); cancel() }
-	return resp, streamHalfCloser{sc}, nil
 }
 
 // HTTP2 reports whether the connection runs over an HTTP/2 stream (RFC

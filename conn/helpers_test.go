@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wirelevel/ws/frame"
+	"github.com/wirelevel/ws/internal/pipe"
 )
 
 // rawPeer speaks frames directly, to test a Conn against exact bytes.
@@ -20,7 +23,7 @@ type rawPeer struct {
 
 // newServerUnderTest returns a server Conn and a raw client peer.
 func newServerUnderTest(t testing.TB, opts *Options) (*Conn, *rawPeer) {
-	a, b := NetPipe()
+	a, b := pipe.New()
 	c := Server(a, nil, opts)
 	t.Cleanup(func() { c.CloseNow(); b.Close() })
 	return c, &rawPeer{t: t, nc: b, client: true}
@@ -28,7 +31,7 @@ func newServerUnderTest(t testing.TB, opts *Options) (*Conn, *rawPeer) {
 
 // newClientUnderTest returns a client Conn and a raw server peer.
 func newClientUnderTest(t testing.TB, opts *Options) (*Conn, *rawPeer) {
-	a, b := NetPipe()
+	a, b := pipe.New()
 	c := Client(a, nil, opts)
 	t.Cleanup(func() { c.CloseNow(); b.Close() })
 	return c, &rawPeer{t: t, nc: b, client: false}

@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -31,15 +33,10 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) error {
 		c.pings = make(map[string][]chan struct{})
 	}
 	c.pings[key] = append(c.pings[key], ch)
+	c.notePingLocked(key)
 	c.pingMu.Unlock()
 
-	err := c.lock(ctx, &c.writeMu)
-	if err == nil {
-		err = c.guardWrite(ctx, c.opts.writeTimeout, func() error {
-			return c.emitLocked(c.header(true, frame.OpPing, len(payload)), payload)
-		})
-		c.writeMu.Unlock()
-	}
+	err := c.writeFrame(ctx, true, frame.OpPing, 0, payload)
 	if err == nil {
 		select {
 		case <-ch:
@@ -70,16 +67,39 @@ func (c *Conn) Ping(ctx context.Context, payload []byte) error {
 	return err
 }
 
-// gotPong wakes the Ping calls waiting for payload p. An unsolicited pong is
-// ignored, as RFC 6455 Section 5.5.3 allows.
+// gotPing answers a ping with payload p, unless OnPingReceived says not to.
+func (c *Conn) gotPing(p []byte) error {
+	// "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
+	// response, unless it already received a Close frame" (Section 5.5.2).
+	// Once we have sent a close frame we send nothing else.
+	if c.closeState() != csOpen {
+		return nil
+	}
+	if c.opts.onPing != nil && !c.opts.onPing(c, p) {
+		return nil
+	}
+	return c.writeControl(frame.OpPong, p)
+}
+
+// gotPong wakes the Ping calls waiting for payload p and reports the pong to
+// OnPongReceived. An unsolicited pong is otherwise ignored, as RFC 6455
+// Section 5.5.3 allows.
 func (c *Conn) gotPong(p []byte) {
 	c.pingMu.Lock()
-	defer c.pingMu.Unlock()
 	if chs, ok := c.pings[string(p)]; ok {
 		for _, ch := range chs {
 			close(ch)
 		}
 		delete(c.pings, string(p))
+	}
+	var rtt time.Duration
+	if sent, ok := c.pingSent[string(p)]; ok {
+		rtt = max(time.Since(sent), 1)
+		delete(c.pingSent, string(p))
+	}
+	c.pingMu.Unlock()
+	if c.opts.onPong != nil {
+		c.opts.onPong(c, p, rtt)
 	}
 }
 
@@ -110,12 +130,12 @@ func (c *Conn) keepaliveTick() {
 	go func() {
 		var p [8]byte
 		binary.BigEndian.PutUint64(p[:], uint64(time.Now().UnixNano()))
-		if c.lockTimeout(&c.writeMu, c.opts.closeTimeout) == nil {
-			c.guardWrite(context.Background(), c.opts.closeTimeout, func() error {
-				return c.emitLocked(c.header(true, frame.OpPing, len(p)), p[:])
-			})
-			c.writeMu.Unlock()
+		if c.opts.onPong != nil {
+			c.pingMu.Lock()
+			c.notePingLocked(string(p[:]))
+			c.pingMu.Unlock()
 		}
+		c.writeControl(frame.OpPing, p[:])
 	}()
 }
 
@@ -126,10 +146,6 @@ var errKeepalive = &frame.ProtocolError{Code: frame.CloseInternalError, Reason: 
 // ping: a close frame with 1011, then TCP at once, since the peer is
 // presumably gone.
 func (c *Conn) failKeepalive() {
-	c.setErr(errKeepalive)
-	if !c.closeSent.Swap(true) {
-		var buf [frame.MaxControlPayload]byte
-		c.writeControl(frame.OpClose, frame.AppendClose(buf[:0], frame.CloseInternalError, "keepalive timeout"))
-	}
+	c.sendClose(frame.CloseInternalError, "keepalive timeout", errKeepalive, true)
 	c.closeTCP()
 }

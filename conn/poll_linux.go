@@ -11,12 +11,12 @@ import (
 // Poller serves many connections without a goroutine for each idle one.
 // It watches their sockets with epoll; when data arrives for a
 // connection, a goroutine reads the messages that have arrived, hands each
-// to the connection's OnMessage, and ends once the socket is empty at a
-// message boundary. An idle connection then costs only its Conn and socket
+// to the connection's OnMessage, and ends once the socket is empty. An idle connection then costs only its Conn and socket
 // (no goroutine stack, no buffer), which matters for servers holding tens
 // of thousands of mostly idle connections. A message that has begun to
-// arrive is read to its end as with ReadMessage (bound it with read
-// deadlines or keepalive).
+// arrive costs no goroutine either: the service returns as soon as the
+// socket is empty, even in the middle of a frame, and the Conn keeps what
+// has arrived until the rest does (bound how long with keepalive).
 //
 // Connections that are not plain TCP or Unix sockets (TLS, HTTP/2 streams)
 // are served by a goroutine each instead. A Conn added to a Poller must not
@@ -37,9 +37,9 @@ type pollEntry struct {
 	c  *Conn
 	fd int
 	h  PollHandler
-	// big is the size class of the large buffer the last service needed
-	// (see bigPollBufs), or 0: the next service starts with one.
-	big int
+	// class is the size class of the buffer the next message starts in
+	// (see serve).
+	class int
 }
 
 // NewPoller starts a Poller and its event loop goroutine.
@@ -93,10 +93,28 @@ func (p *Poller) Add(c *Conn, h PollHandler) error {
 		return nil
 	}
 	e := &pollEntry{c: c, fd: fd, h: h}
+	if c.hasBufferedInput() {
+		// Bytes that earlier reads took from the socket are in the Conn,
+		// where epoll cannot see them: serve them first, then watch the
+		// socket (adding a readable socket reports it at once).
+		go func() {
+			if !serve(c, h, true, &e.class) {
+				p.register(e)
+			}
+		}()
+		return nil
+	}
+	p.register(e)
+	return nil
+}
+
+// register watches an entry's socket.
+func (p *Poller) register(e *pollEntry) {
+	fd := e.fd
 	p.mu.Lock()
 	p.byFD[fd] = e
 	p.mu.Unlock()
-	c.afterClose(func() {
+	e.c.afterClose(func() {
 		p.mu.Lock()
 		if p.byFD[fd] == e {
 			delete(p.byFD, fd)
@@ -108,10 +126,8 @@ func (p *Poller) Add(c *Conn, h PollHandler) error {
 		p.mu.Lock()
 		delete(p.byFD, fd)
 		p.mu.Unlock()
-		go serveBlocking(c, h)
-		return nil
+		go serveBlocking(e.c, e.h)
 	}
-	return nil
 }
 
 // Close stops the Poller and closes every connection it still serves,
@@ -167,53 +183,11 @@ func (p *Poller) loop() {
 }
 
 // service reads the messages that have arrived for one connection, then
-// re-arms its registration.
+// re-arms its registration. It returns as soon as the socket is empty, even
+// in the middle of a frame: the Conn keeps what has arrived of a message,
+// and the next service goes on with it.
 func (p *Poller) service(e *pollEntry) {
-	pb := pollBufs.Get().(*[]byte)
-	small := (*pb)[:0]
-	var big []byte // a buffer over smallPollBuf, while messages need one
-	var bigHolder *[]byte
-	if e.big != 0 {
-		if h, _ := bigPollBufs[e.big].Get().(*[]byte); h != nil {
-			bigHolder, big = h, (*h)[:0]
-		}
-	}
-	read, sawBig, ended := 0, false, false
-	for {
-		buf := small
-		if big != nil {
-			buf = big
-		}
-		typ, msg, err := e.c.readPolled(buf)
-		if err == errWouldBlock {
-			break
-		}
-		if err != nil {
-			ended = true // the close hook reports it
-			break
-		}
-		e.h.OnMessage(e.c, typ, msg)
-		read++
-		switch k := bigClass(cap(msg)); {
-		case cap(msg) <= smallPollBuf:
-			small = msg[:0]
-		case k != 0:
-			big, sawBig, e.big = msg[:0], true, k
-		}
-	}
-	*pb = small
-	pollBufs.Put(pb)
-	if big != nil {
-		if bigHolder == nil {
-			bigHolder = new([]byte)
-		}
-		*bigHolder = big
-		bigPollBufs[bigClass(cap(big))].Put(bigHolder)
-	}
-	if read > 0 && !sawBig {
-		e.big = 0 // small messages again: start small next time
-	}
-	if ended {
+	if serve(e.c, e.h, true, &e.class) {
 		return
 	}
 	ev := syscall.EpollEvent{Events: armEvents, Fd: int32(e.fd)}

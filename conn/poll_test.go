@@ -1,9 +1,12 @@
+//go:build !js
+
 package conn
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"runtime"
 	"sync"
 	"testing"
@@ -209,5 +212,192 @@ func TestPollerLargeMessagesReuseBuffers(t *testing.T) {
 		t.Errorf("%d bytes allocated per 1 MiB echo (both sides), want under 256 KiB", per)
 	} else {
 		t.Logf("%d bytes allocated per 1 MiB echo (both sides)", per)
+	}
+}
+
+// A peer that sends part of a frame and stops holds no goroutine of a
+// Poller: the service returns as soon as the socket is empty, whatever the
+// point in the frame, and goes on where it stopped when the rest arrives.
+// Before, every such connection pinned a goroutine in a blocking read.
+func TestPollerPartialFrames(t *testing.T) {
+	addr, _, _ := pollServer(t, &AcceptOptions{Compression: &CompressionOptions{Threshold: -1}})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	mask := [4]byte{9, 8, 7, 6}
+	masked := func(h frame.Header, p []byte) []byte {
+		h.Masked, h.Mask = true, mask
+		return frame.AppendFrame(nil, h, p)
+	}
+	text := pattern(3000)
+	z := compressFrames(t, text)
+	// Each case is the whole input for one message and where it stops.
+	cases := []struct {
+		name     string
+		compress bool
+		input    []byte
+		cut      int
+	}{
+		{"inside a header", false, masked(frame.Header{Fin: true, Opcode: frame.OpText, Length: int64(len(text))}, text), 1},
+		{"after a header", false, masked(frame.Header{Fin: true, Opcode: frame.OpText, Length: int64(len(text))}, text), 4 + 2 + 4},
+		{"inside a payload", false, masked(frame.Header{Fin: true, Opcode: frame.OpText, Length: int64(len(text))}, text), 1500},
+		{"between fragments", false, append(masked(frame.Header{Opcode: frame.OpText, Length: 1000}, text[:1000]),
+			masked(frame.Header{Fin: true, Opcode: frame.OpContinuation, Length: int64(len(text) - 1000)}, text[1000:])...), 1000 + 4 + 4},
+		{"inside a ping between fragments", false, append(append(masked(frame.Header{Opcode: frame.OpText, Length: 1000}, text[:1000]),
+			masked(frame.Header{Fin: true, Opcode: frame.OpPing, Length: 100}, text[:100])...),
+			masked(frame.Header{Fin: true, Opcode: frame.OpContinuation, Length: int64(len(text) - 1000)}, text[1000:])...), 1000 + 8 + 50},
+		{"inside a compressed message", true, append(masked(frame.Header{Opcode: frame.OpText, Rsv: frame.RSV1, Length: int64(len(z) / 2)}, z[:len(z)/2]),
+			masked(frame.Header{Fin: true, Opcode: frame.OpContinuation, Length: int64(len(z) - len(z)/2)}, z[len(z)/2:])...), len(z)/2 + 20},
+	}
+	const perCase = 30
+	type client struct {
+		c     *Conn
+		input []byte
+		cut   int
+	}
+	var clients []client
+	g0 := runtime.NumGoroutine()
+	for _, tc := range cases {
+		opts := &DialOptions{}
+		if tc.compress {
+			opts.Compression = &CompressionOptions{}
+		}
+		for range perCase {
+			c, err := Dial(ctx, "ws://"+addr+"/", opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			clients = append(clients, client{c, tc.input, tc.cut})
+		}
+	}
+	for _, cl := range clients {
+		if _, err := cl.c.NetConn().Write(cl.input[:cl.cut]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	if g := runtime.NumGoroutine() - g0; g > len(clients)/10 {
+		t.Errorf("%d goroutines for %d connections stopped in the middle of a frame", g, len(clients))
+	}
+	for _, cl := range clients {
+		if _, err := cl.c.NetConn().Write(cl.input[cl.cut:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, cl := range clients {
+		_, got, err := cl.c.ReadMessage(ctx, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", cases[i/perCase].name, err)
+		}
+		mustEqual(t, cases[i/perCase].name, got, text)
+	}
+}
+
+// Connections a Poller cannot watch (TLS, HTTP/2 streams, here a TCP
+// connection in a wrapper) are read by a goroutine each, with message
+// buffers from the same pool: a stream of 64 KiB messages does not allocate
+// a buffer per message (before, each cost 5 allocations and about 165 KB).
+func TestPollerFallbackReuseBuffers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts are checked in the full run")
+	}
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector; .ci/run checks allocations without -race")
+	}
+	p, err := NewPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ln := listen(t)
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		nc, _ := ln.Accept()
+		accepted <- nc
+	}()
+	cc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := Server(struct{ net.Conn }{<-accepted}, nil, nil) // not a *net.TCPConn: no epoll
+	cli := Client(cc, nil, nil)
+	defer cli.CloseNow()
+	got := make(chan int, 1)
+	p.Add(srv, PollHandler{OnMessage: func(_ *Conn, _ MessageType, p []byte) { got <- len(p) }})
+	msg := pattern(64 << 10)
+	send := func() {
+		if err := cli.WriteMessage(bg, Binary, msg); err != nil {
+			t.Fatal(err)
+		}
+		if n := <-got; n != len(msg) {
+			t.Fatalf("got %d bytes", n)
+		}
+	}
+	for range 5 {
+		send() // warm the pools
+	}
+	best := uint64(1 << 63)
+	for range 5 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range 20 {
+			send()
+		}
+		runtime.ReadMemStats(&after)
+		best = min(best, (after.TotalAlloc-before.TotalAlloc)/20)
+	}
+	if best > 4<<10 {
+		t.Errorf("%d bytes allocated per 64 KiB message through the Poller's fallback, want under 4 KiB", best)
+	} else {
+		t.Logf("%d bytes allocated per 64 KiB message", best)
+	}
+}
+
+// TestPollerAddAfterReads adds a Conn whose earlier reads left a message in
+// its buffer (as after an Engine.IO upgrade probe): the Poller delivers it
+// at once, without waiting for more bytes on the socket.
+func TestPollerAddAfterReads(t *testing.T) {
+	srv, cli := tcpPair(t, nil, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, m := range []string{"first", "second", "third"} {
+		if err := cli.QueueMessage(Text, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cli.Flush(ctx); err != nil { // one write: the server reads all three at once
+		t.Fatal(err)
+	}
+	if _, b, err := srv.ReadMessage(ctx, nil); err != nil || string(b) != "first" {
+		t.Fatalf("ReadMessage = %q, %v", b, err)
+	}
+	p, err := NewPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	got := make(chan string, 3)
+	if err := p.Add(srv, PollHandler{OnMessage: func(c *Conn, typ MessageType, b []byte) { got <- string(b) }}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"second", "third"} {
+		select {
+		case m := <-got:
+			if m != want {
+				t.Fatalf("got %q, want %q", m, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%q was not delivered: the Poller waits for the socket", want)
+		}
+	}
+	// And later messages still come through epoll.
+	cli.WriteMessage(ctx, Text, []byte("fourth"))
+	select {
+	case m := <-got:
+		if m != "fourth" {
+			t.Fatalf("got %q, want fourth", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a later message was not delivered")
 	}
 }

@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -20,13 +22,21 @@ const directReadMin = 1024
 // Text messages are validated as UTF-8 while they arrive. A protocol
 // violation, invalid UTF-8 or a message over the read limit fails the
 // connection (see the package documentation) and is returned as an error
-// carrying the close code (a *frame.ProtocolError). A close frame from the
-// peer ends reading with a [*CloseError]. When ctx is done, the read fails
-// the connection and returns ctx.Err(). Any error is returned again by every
-// later read.
+// carrying the close code (a *frame.ProtocolError; errors.Is(err,
+// ErrMessageTooBig) for the read limit). A close frame from the peer ends
+// reading with a [*CloseError], and so does a connection lost without one
+// (code 1006).
+//
+// When ctx is done, or a read deadline passes, ReadMessage returns ctx.Err()
+// (or the deadline's error) as it is. If that happens between messages,
+// nothing is lost and the Conn stays usable: a later ReadMessage goes on
+// with the next message. Inside a message what was read of it is gone, so
+// the connection fails: the peer gets a close frame with 1008 (policy
+// violation), and the error is returned again by every later read. Any
+// other error is returned again by every later read too.
 func (c *Conn) ReadMessage(ctx context.Context, dst []byte) (MessageType, []byte, error) {
-	c.readMu.Lock()
-	defer c.readMu.Unlock()
+	c.readMu.lock()
+	defer c.readMu.unlock()
 	dst = dst[:0]
 	if c.readErr != nil {
 		return 0, dst, c.readErr
@@ -112,7 +122,7 @@ func (c *Conn) startMessage() error {
 		if err := c.nextDataFrame(); err != nil {
 			return err
 		}
-		if !c.closeSent.Load() {
+		if c.closeState() == csOpen {
 			return nil
 		}
 	}
@@ -139,8 +149,8 @@ func (c *Conn) endMessage() error {
 // that (NextReader allocates nothing, so the reader is reused). Errors are as for
 // [Conn.ReadMessage]; the read limit applies to the message as a whole.
 func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
-	c.readMu.Lock()
-	defer c.readMu.Unlock()
+	c.readMu.lock()
+	defer c.readMu.unlock()
 	if c.readErr != nil {
 		return 0, nil, c.readErr
 	}
@@ -162,8 +172,8 @@ type messageReader struct {
 // Read reads the next bytes of the message; it returns io.EOF at its end.
 func (r *messageReader) Read(p []byte) (int, error) {
 	c := r.c
-	c.readMu.Lock()
-	defer c.readMu.Unlock()
+	c.readMu.lock()
+	defer c.readMu.unlock()
 	if c.readErr != nil {
 		return 0, c.readErr
 	}
@@ -250,29 +260,42 @@ func (c *Conn) discardMessage() error {
 
 // nextDataFrame reads frames, handling control frames, up to the next data
 // frame, checks it against the protocol and the limits, and makes it the
-// current frame.
+// current frame. It consumes a frame's header only once the whole header is
+// buffered, and a control frame only once its payload is too, so that a read
+// that stops on the way (a Poller's socket is empty, a context ends between
+// messages) leaves the stream at a frame boundary, to go on from there.
 func (c *Conn) nextDataFrame() error {
 	for {
 		if c.raw == nil && c.rstate == stateIdle && c.rr == c.rw {
 			c.releaseReadBuf() // nothing in flight: block in the stub
 		}
-		h, err := c.readHeader()
+		h, n, err := c.peekHeader()
 		if err != nil {
 			return err
 		}
-		if c.keepalive != nil {
-			c.framesRead.Add(1)
-		}
 		if err := frame.Check(h, c.peerRole(), c.rsv); err != nil {
+			c.rr += n
 			return err
 		}
-		c.fhdr, c.fremain, c.fpos = h, h.Length, 0
 		if h.Opcode.IsControl() {
+			if err := c.fill(n + int(h.Length)); err != nil {
+				return err
+			}
+			c.rr += n
+			if c.keepalive != nil {
+				c.framesRead.Add(1)
+			}
+			c.fhdr, c.fremain, c.fpos = h, h.Length, 0
 			if err := c.handleControl(); err != nil {
 				return err
 			}
 			continue
 		}
+		c.rr += n
+		if c.keepalive != nil {
+			c.framesRead.Add(1)
+		}
+		c.fhdr, c.fremain, c.fpos = h, h.Length, 0
 		// "An endpoint MUST NOT ... interleave" fragments of different messages
 		// (RFC 6455, Section 5.4).
 		if h.Opcode == frame.OpContinuation {
@@ -288,7 +311,10 @@ func (c *Conn) nextDataFrame() error {
 			c.inflate = h.Rsv&frame.RSV1 != 0
 			if c.inflate {
 				c.decomp.SetLimit(c.opts.readLimit)
-				c.decomp.Start(&c.src)
+				if !c.pollRead {
+					// A Poller inflates the message once it has all of it.
+					c.decomp.Start(&c.src)
+				}
 			}
 			c.rstate = stateBinary
 			if h.Opcode == frame.OpText {
@@ -314,19 +340,18 @@ func (c *Conn) peerRole() frame.Role {
 	return frame.Client
 }
 
-// readHeader reads and decodes the next frame header.
-func (c *Conn) readHeader() (frame.Header, error) {
+// peekHeader decodes the next frame header, reading until it is buffered
+// whole, and returns it with its size; it consumes nothing.
+func (c *Conn) peekHeader() (frame.Header, int, error) {
 	for {
 		avail := c.rbuf[c.rr:c.rw]
 		if need := frame.HeaderLen(avail); len(avail) < need {
 			if err := c.fill(need); err != nil {
-				return frame.Header{}, err
+				return frame.Header{}, 0, err
 			}
 			continue
 		}
-		h, n, err := frame.ParseHeader(avail)
-		c.rr += n
-		return h, err
+		return frame.ParseHeader(avail)
 	}
 }
 
@@ -346,7 +371,11 @@ func (c *Conn) readPayload(p []byte) (int, error) {
 		c.rr += n
 	case len(p) >= directReadMin:
 		var err error
-		n, err = c.nc.Read(p)
+		if c.pollRead {
+			n, err = c.readRawInto(p) // a Poller's read must not wait
+		} else {
+			n, err = c.nc.Read(p)
+		}
 		if n == 0 {
 			if err == nil {
 				err = io.ErrNoProgress
@@ -404,15 +433,13 @@ func (c *Conn) fill(n int) error {
 				c.rr = 0
 			}
 		}
-		if c.queued.Load() {
-			c.flushBeforeRead()
-		}
+		c.flushBeforeRead()
 		var m int
 		var err error
 		if c.raw != nil {
-			// Under a Poller, a read at an idle message boundary with
-			// nothing buffered must not wait.
-			c.raw.nonblock = c.pollRead && stubOK
+			// Under a Poller no read waits: the Poller comes back when
+			// more arrives.
+			c.raw.nonblock = c.pollRead
 			m, err = c.readRaw(n)
 		} else {
 			m, err = c.nc.Read(c.rbuf[c.rw:])
@@ -456,11 +483,8 @@ func (c *Conn) releaseReadBuf() {
 // reading.
 func (c *Conn) handleControl() error {
 	n := int(c.fremain)
-	if err := c.fill(n); err != nil {
-		return err
-	}
 	p := c.ctrl[:n]
-	copy(p, c.rbuf[c.rr:c.rr+n])
+	copy(p, c.rbuf[c.rr:c.rr+n]) // nextDataFrame has buffered it
 	c.rr += n
 	c.fremain = 0
 	if c.fhdr.Masked {
@@ -468,13 +492,7 @@ func (c *Conn) handleControl() error {
 	}
 	switch c.fhdr.Opcode {
 	case frame.OpPing:
-		// "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
-		// response, unless it already received a Close frame" (Section 5.5.2).
-		// Once we have sent a close frame we send nothing else.
-		if c.closeSent.Load() {
-			return nil
-		}
-		return c.writeControl(frame.OpPong, p)
+		return c.gotPing(p)
 	case frame.OpPong:
 		c.gotPong(p)
 		return nil
@@ -496,7 +514,9 @@ func (c *Conn) watchRead(ctx context.Context) func() bool {
 
 // endRead finishes a read operation: it stops the context watch and turns
 // any error into the permanent read error, failing the connection when the
-// error calls for it.
+// error calls for it. A context or deadline that stops the read between
+// messages, at a frame boundary, fails nothing: its error is returned and
+// the next read goes on from there.
 func (c *Conn) endRead(ctx context.Context, stop func() bool, err error) error {
 	fired := stop != nil && !stop()
 	if err == errWouldBlock {
@@ -508,8 +528,14 @@ func (c *Conn) endRead(ctx context.Context, stop func() bool, err error) error {
 		}
 		return nil
 	}
-	if fired {
+	if fired && interrupted(err) {
 		err = ctx.Err()
+	}
+	if interrupted(err) && c.rstate == stateIdle && !c.errSet.Load() {
+		if fired {
+			c.restoreReadDeadline()
+		}
+		return err
 	}
 	return c.failRead(err)
 }

@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -8,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wirelevel/ws/frame"
+	"github.com/wirelevel/ws/internal/pipe"
 )
 
 // replayConn is a net.Conn whose reads return a block of frames over and
@@ -27,8 +30,8 @@ func (r *replayConn) Read(p []byte) (int, error) {
 }
 func (r *replayConn) Write(p []byte) (int, error)      { return len(p), nil }
 func (r *replayConn) Close() error                     { return nil }
-func (r *replayConn) LocalAddr() net.Addr              { return memAddr("replay") }
-func (r *replayConn) RemoteAddr() net.Addr             { return memAddr("replay") }
+func (r *replayConn) LocalAddr() net.Addr              { return pipe.Addr("replay") }
+func (r *replayConn) RemoteAddr() net.Addr             { return pipe.Addr("replay") }
 func (r *replayConn) SetDeadline(time.Time) error      { return nil }
 func (r *replayConn) SetReadDeadline(time.Time) error  { return nil }
 func (r *replayConn) SetWriteDeadline(time.Time) error { return nil }

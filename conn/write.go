@@ -1,3 +1,5 @@
+//go:build !js
+
 package conn
 
 import (
@@ -6,31 +8,63 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"net"
+	"os"
 	"time"
 
 	"github.com/wirelevel/ws/frame"
 )
 
-var errBadType = errors.New("conn: message type must be Text or Binary")
+// The write side. Every frame reaches the socket through sendLocked, with
+// writeMu held, and sendLocked writes what waits in the outgoing buffer
+// before the frame it is given: nothing overtakes a queued message, as in
+// x/net/http2, where every frame goes through one write path. Two ways of
+// writing use it:
+//
+//   - Direct writes (WriteMessage, NextWriter, WritePrepared, Ping, Flush,
+//     control frames) return once their frame is on the socket, waiting
+//     for the peer as long as it takes, within ctx, WriteTimeout or (for
+//     control frames) CloseTimeout.
+//   - Queued writes (QueueMessage, QueuePrepared, Group.Broadcast) return
+//     at once. Their frames join the outgoing buffer, bounded by
+//     MaxBuffered, and go out when the batch reaches the write buffer
+//     size, before the reader waits, on Flush or before any direct write:
+//     written without waiting by whoever is at hand (flushSoon), and by a
+//     background flusher, while one is needed, for what the socket does
+//     not take at once. When MaxBuffered bytes wait, QueueMessage writes
+//     them out itself first, waiting (a connection's own writer is slowed
+//     down by its peer); QueuePrepared, for fan-out, never waits and
+//     applies WhenFull instead.
+
+// ErrBufferFull is returned by [Conn.QueuePrepared] (and reported by
+// [Group.Broadcast]) when the outgoing buffer holds MaxBuffered bytes or
+// more (see [Options.MaxBuffered]). With [FailWhenFull] the connection has
+// failed and ErrBufferFull is its error; with [DropWhenFull] only the
+// message was dropped.
+var ErrBufferFull = errors.New("conn: outgoing buffer full")
 
 // WriteMessage sends one data message. The payload of a Text message must be
 // valid UTF-8; WriteMessage does not check it. With [Options.FragmentSize]
 // set, a larger payload goes out as several frames. WriteMessage makes one
 // write call for a payload that fits the write buffer (a server uses a
-// vectored write for larger ones) and never modifies p.
+// vectored write for larger ones), after any queued messages, and never
+// modifies p.
 //
 // If ctx is done before the message is out, WriteMessage returns ctx.Err(); a
 // message cut short fails the connection.
 func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) error {
-	if typ != Text && typ != Binary {
-		return errBadType
-	}
-	if err := c.lock(ctx, &c.msgMu); err != nil {
+	op, compress, err := typ.split()
+	if err != nil {
 		return err
 	}
-	defer c.msgMu.Unlock()
-	op := frame.Opcode(typ)
-	p, rsv, pb := c.deflateMessage(p)
+	if err := c.lockMsg(ctx); err != nil {
+		return err
+	}
+	defer c.unlockMsg()
+	if err := c.writable(); err != nil {
+		return err
+	}
+	p, rsv, pb := c.deflateMessage(p, compress)
 	if pb != nil {
 		defer putBuf(pb)
 	}
@@ -45,12 +79,12 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 	return c.writeFrame(ctx, true, op, rsv, p)
 }
 
-// deflateMessage compresses p for a message if permessage-deflate is on and
-// p reaches the threshold. It returns the payload to send, its RSV bits, and
-// the pooled buffer holding it (nil if p is returned as is). Called with
-// msgMu held.
-func (c *Conn) deflateMessage(p []byte) ([]byte, byte, *[]byte) {
-	if c.comp == nil || len(p) < c.threshold {
+// deflateMessage compresses p for a message if permessage-deflate is on,
+// the message may be compressed and p reaches the threshold. It returns the
+// payload to send, its RSV bits, and the pooled buffer holding it (nil if p
+// is returned as is). Called with msgMu held.
+func (c *Conn) deflateMessage(p []byte, compress bool) ([]byte, byte, *[]byte) {
+	if len(p) < c.threshold || !c.compressing(compress) {
 		return p, 0, nil
 	}
 	// Stored blocks bound the size of incompressible input.
@@ -58,120 +92,461 @@ func (c *Conn) deflateMessage(p []byte) ([]byte, byte, *[]byte) {
 	return c.comp.AppendMessage((*pb)[:0], p), frame.RSV1, pb
 }
 
-// QueueMessage adds a message to this Conn's write queue instead of sending
-// it at once. Queued messages go out together, in one write, when the queue
-// fills (it holds up to the write buffer size), before any other frame is
-// written, when Flush is called, and at the latest when this Conn's reader
-// next needs to read from the network. A request/response server that
-// answers with QueueMessage from its read loop so sends the replies to all
-// the requests one read returned with a single write; it must call Flush
-// if it stops reading. A message larger than the write buffer is written
-// at once, after the queue. QueueMessage does not fragment.
-func (c *Conn) QueueMessage(typ MessageType, p []byte) error {
-	if typ != Text && typ != Binary {
-		return errBadType
-	}
-	ctx := context.Background()
-	if err := c.lock(ctx, &c.msgMu); err != nil {
-		return err
-	}
-	defer c.msgMu.Unlock()
-	p, rsv, pb := c.deflateMessage(p)
-	if pb != nil {
-		defer putBuf(pb)
-	}
-	if err := c.lock(ctx, &c.writeMu); err != nil {
-		return err
-	}
-	defer c.writeMu.Unlock()
-	if err := c.writable(); err != nil {
-		return err
-	}
-	h := c.header(true, frame.Opcode(typ), len(p))
-	h.Rsv = rsv
-	if n := h.Size() + len(p); n > c.opts.writeBufferSize || (c.wq != nil && c.wqn+n > len(*c.wq)) {
-		// Too big to queue, or no room left: emitLocked sends the queue
-		// first, then this frame.
-		return c.guardWrite(ctx, c.opts.writeTimeout, func() error { return c.emitLocked(h, p) })
-	}
-	c.queueLocked(h, p)
-	return nil
-}
+// QueueMessage adds a message to this Conn's outgoing buffer instead of
+// sending it at once, and returns without waiting for the socket. Queued
+// messages go out, in order and before any frame written after them:
+// together, in one write, when they reach the write buffer size; on Flush;
+// before any other frame; and at the latest when this Conn's reader next
+// needs to read from the network. A request/response server that answers
+// with QueueMessage from its read loop so sends the replies to all the
+// requests one read returned with a single write; it must call Flush if it
+// stops reading. A message larger than the write buffer goes out at once,
+// after the queue, straight from p as far as the socket takes it. What the
+// socket does not take stays in the outgoing buffer, which a background
+// flusher writes out as the peer reads.
+//
+// QueueMessage is for a connection's own writer, such as its read loop: a
+// peer that does not keep up slows it down. Once [Options.MaxBuffered]
+// bytes wait, QueueMessage first writes them out itself, waiting for the
+// socket within WriteTimeout as a direct write does. (To send to many
+// connections without waiting for any, use [Conn.QueuePrepared] or
+// [Group.Broadcast].) QueueMessage copies p (or compresses it) before it
+// returns and does not fragment.
+func (c *Conn) QueueMessage(typ MessageType, p []byte) error { return c.queueMessage(typ, p, true) }
 
-// queueLocked appends a frame to the write queue, which has room for it.
-func (c *Conn) queueLocked(h frame.Header, p []byte) {
-	if c.wq == nil {
-		c.wq = getBuf(c.opts.writeBufferSize)
-		c.wqn = 0
-		c.queued.Store(true)
-	}
-	b := (*c.wq)[c.wqn:]
-	n := frame.PutHeader(b, h)
-	copy(b[n:], p)
-	if h.Masked {
-		frame.Mask(h.Mask, 0, b[n:n+len(p)])
-	}
-	c.wqn += n + len(p)
-}
-
-// Flush sends the messages in the write queue (see QueueMessage).
-func (c *Conn) Flush(ctx context.Context) error {
-	if err := c.lock(ctx, &c.writeMu); err != nil {
+// queueMessage is QueueMessage; without wait, it is QueuePrepared's
+// fallback for connections that encode a message themselves, and applies
+// WhenFull instead of waiting.
+func (c *Conn) queueMessage(typ MessageType, p []byte, wait bool) error {
+	op, compress, err := typ.split()
+	if err != nil {
 		return err
 	}
-	defer c.writeMu.Unlock()
-	if c.wq == nil {
-		return nil
+	if !wait {
+		if err := c.admit(); err != nil {
+			return err
+		}
+	} else if err := c.writable(); err != nil {
+		return err
+	} else if c.full() {
+		if err := c.Flush(context.Background()); err != nil {
+			return err
+		}
 	}
-	return c.guardWrite(ctx, c.opts.writeTimeout, c.flushQueueLocked)
-}
-
-// flushQueueLocked writes the queue and gives its buffer back.
-func (c *Conn) flushQueueLocked() error {
-	if c.wq == nil {
-		return nil
+	if !c.msgMu.TryLock() {
+		c.outMu.Lock()
+		if !c.msgMu.TryLock() {
+			// A message is being written: this one waits for it.
+			pb := getBuf(len(p))
+			copy(*pb, p)
+			c.out.held = append(c.out.held, heldMsg{typ: typ, data: pb, n: len(p)})
+			c.outN.Add(int64(len(p)))
+			c.outMu.Unlock()
+			return nil
+		}
+		c.outMu.Unlock()
 	}
-	_, err := c.nc.Write((*c.wq)[:c.wqn])
-	putBuf(c.wq)
-	c.wq, c.wqn = nil, 0
-	c.queued.Store(false)
+	err = c.queueLocked(op, compress, p)
+	c.unlockMsg()
 	return err
 }
 
-// flushBeforeRead sends queued messages before the reader waits for the
-// network, unless a writer is busy (it flushes the queue itself).
+// queueLocked queues one message. Called with msgMu held.
+func (c *Conn) queueLocked(op frame.Opcode, compress bool, p []byte) error {
+	p, rsv, pb := c.deflateMessage(p, compress)
+	if pb != nil {
+		defer putBuf(pb)
+	}
+	h := c.header(true, op, len(p))
+	h.Rsv = rsv
+	size := h.Size() + len(p)
+	c.outMu.Lock()
+	if size > c.opts.writeBufferSize && !h.Masked && c.vec && !c.out.bg && c.writeMu.TryLock() {
+		// Too big to batch: try it straight from p, after what is
+		// waiting; only what the socket does not take is copied.
+		c.outMu.Unlock()
+		n := frame.PutHeader(c.wsmall[:], h)
+		err := c.trySendLocked(c.wsmall[:n], p)
+		c.unlockWrite()
+		return err
+	}
+	c.out.appendFrame(h, p, c.opts.writeBufferSize)
+	c.outN.Add(int64(size))
+	batch := c.out.n >= c.opts.writeBufferSize
+	c.outMu.Unlock()
+	if batch {
+		c.flushSoon()
+	}
+	return nil
+}
+
+// full reports whether MaxBuffered bytes or more wait.
+func (c *Conn) full() bool {
+	m := c.opts.maxBuffered
+	return m >= 0 && c.outN.Load() >= m
+}
+
+// admit checks that a queued message that must not wait may join the
+// outgoing buffer, and applies the full policy if not.
+func (c *Conn) admit() error {
+	if err := c.writable(); err != nil {
+		return err
+	}
+	if c.full() {
+		if c.opts.whenFull == FailWhenFull {
+			c.failFull()
+		}
+		return ErrBufferFull
+	}
+	return nil
+}
+
+// unlockMsg releases msgMu, first queueing the messages held while it was
+// busy, in order. It gives up msgMu while holding outMu, so that a queued
+// write that finds msgMu busy under outMu can rely on its message being
+// seen here.
+func (c *Conn) unlockMsg() {
+	for {
+		c.outMu.Lock()
+		held := c.out.held
+		if len(held) == 0 {
+			c.msgMu.Unlock()
+			c.outMu.Unlock()
+			return
+		}
+		c.out.held = nil // messages held from now on follow these
+		c.outMu.Unlock()
+		for _, m := range held {
+			c.outN.Add(-int64(m.n))
+			switch {
+			case c.writable() != nil:
+			case m.pm != nil:
+				c.queuePreparedLocked(m.pm.frameFor(c))
+			default:
+				op, compress, _ := m.typ.split()
+				c.queueLocked(op, compress, (*m.data)[:m.n])
+			}
+			if m.data != nil {
+				putBuf(m.data)
+			}
+		}
+		// Their writers have returned, perhaps into a Flush that found
+		// them still held: they must not wait for the next write.
+		c.flushSoon()
+	}
+}
+
+// Flush sends the messages in the outgoing buffer (see QueueMessage) and
+// returns once the socket has taken them, or ctx is done. Messages held
+// behind a message still being written (NextWriter) go out as soon as it
+// is done, without waiting for a further Flush.
+func (c *Conn) Flush(ctx context.Context) error {
+	if c.outN.Load() == 0 {
+		return nil
+	}
+	if err := c.Err(); err != nil {
+		return err
+	}
+	if err := c.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer c.unlockWrite()
+	return c.guardWrite(ctx, c.opts.writeTimeout, c.sendWaitingLocked)
+}
+
+// sendWaitingLocked writes the outgoing buffer, waiting for the socket.
+func (c *Conn) sendWaitingLocked() error {
+	_, err := c.sendLocked(true, nil, nil)
+	return err
+}
+
+// flushBeforeRead starts writing queued messages before the reader waits
+// for the network.
 func (c *Conn) flushBeforeRead() {
-	if !c.writeMu.TryLock() {
+	if c.outN.Load() > 0 {
+		c.flushSoon()
+	}
+}
+
+// flushSoon sends what waits in the outgoing buffer without making the
+// caller wait: if nobody is writing, it writes what the socket takes at
+// once, and a background flusher writes the rest; if somebody is, that
+// writer does this before it lets go of writeMu (unlockWrite).
+func (c *Conn) flushSoon() {
+	c.outMu.Lock()
+	if c.out.bg || len(c.out.segs) == 0 {
+		c.outMu.Unlock()
 		return
 	}
-	defer c.writeMu.Unlock()
-	if c.wq != nil {
-		c.guardWrite(context.Background(), c.opts.writeTimeout, c.flushQueueLocked)
+	if !c.writeMu.TryLock() {
+		c.out.kick = true
+		c.outMu.Unlock()
+		return
 	}
+	c.outMu.Unlock()
+	c.trySendLocked(nil, nil)
+	c.unlockWrite()
+}
+
+// trySendLocked writes the outgoing buffer, then head and body, as far as
+// the socket takes them without waiting, and starts a background flusher
+// for the rest. Called with writeMu held.
+func (c *Conn) trySendLocked(head, body []byte) error {
+	left, err := c.sendLocked(false, head, body)
+	if err != nil {
+		return c.failWrite(context.Background(), false, err)
+	}
+	if left {
+		c.outMu.Lock()
+		start := !c.out.bg
+		c.out.bg = true
+		c.outMu.Unlock()
+		if start {
+			go c.flushBackground()
+		}
+	}
+	return nil
+}
+
+// unlockWrite releases writeMu, first writing, without waiting, what
+// flushSoon asked for while it was held. It gives up writeMu while holding
+// outMu, so that a flushSoon that finds writeMu busy under outMu can rely on
+// its request being seen here.
+func (c *Conn) unlockWrite() {
+	for {
+		c.outMu.Lock()
+		if !c.out.kick || c.out.bg || len(c.out.segs) == 0 {
+			c.out.kick = false
+			c.writeMu.Unlock()
+			c.outMu.Unlock()
+			return
+		}
+		c.out.kick = false
+		c.outMu.Unlock()
+		c.trySendLocked(nil, nil)
+	}
+}
+
+// flushBackground writes the outgoing buffer, waiting for the socket as
+// long as it takes (within WriteTimeout, if set, or CloseTimeout once a
+// failure's close frame waits), until it is empty. One runs at a time, only
+// while the socket has not taken everything queued: a connection whose peer
+// keeps up never starts one.
+func (c *Conn) flushBackground() {
+	c.writeMu.Lock()
+	for {
+		c.outMu.Lock()
+		empty, closing := len(c.out.segs) == 0, c.out.closeAfter
+		if empty || c.closeState() >= csTCPClosed {
+			c.out.bg, c.out.kick = false, false
+			c.writeMu.Unlock()
+			c.outMu.Unlock()
+			return
+		}
+		c.outMu.Unlock()
+		timeout := c.opts.writeTimeout
+		if closing {
+			timeout = c.opts.closeTimeout
+		}
+		if c.guardWrite(context.Background(), timeout, c.sendWaitingLocked) != nil {
+			c.outMu.Lock()
+			c.out.bg = false
+			c.writeMu.Unlock()
+			c.outMu.Unlock()
+			return
+		}
+	}
+}
+
+// sendLocked is the one path to the socket. With writeMu held, it writes
+// what waits in the outgoing buffer, then head, then body. With wait it
+// writes all of it, waiting for the socket as long as it takes (callers
+// bound that with guardWrite); without, it writes what the socket takes at
+// once, puts the rest of the outgoing buffer back, copies the rest of head
+// and body in after it, and reports whether anything is left.
+func (c *Conn) sendLocked(wait bool, head, body []byte) (left bool, err error) {
+	if !wait && !c.canTry() {
+		// This connection cannot write without waiting: everything stays
+		// for a background flusher.
+		c.outMu.Lock()
+		if m := len(head) + len(body); m > 0 {
+			b := c.out.room(m, m)
+			copy(b[copy(b, head):], body)
+			c.outN.Add(int64(m))
+		}
+		left = len(c.out.segs) > 0
+		c.outMu.Unlock()
+		return left, nil
+	}
+	c.outMu.Lock()
+	segs := c.out.take(c.wsegs)
+	c.outMu.Unlock()
+	vec := c.wvec[:0]
+	queued := 0
+	for _, s := range segs {
+		vec = append(vec, s.b)
+		queued += len(s.b)
+	}
+	if len(head) > 0 {
+		vec = append(vec, head)
+	}
+	if len(body) > 0 {
+		vec = append(vec, body)
+	}
+	var n int
+	if wait {
+		n, err = c.writeVec(vec)
+	} else {
+		n, err = c.tryWriteVec(vec)
+	}
+	clear(vec)
+	c.wvec = vec[:0]
+	c.outN.Add(-int64(min(n, queued)))
+
+	// Give back the buffers written; keep the rest.
+	i := 0
+	for ; i < len(segs) && n >= len(segs[i].b); i++ {
+		n -= len(segs[i].b)
+		if segs[i].buf != nil {
+			putBuf(segs[i].buf)
+		}
+	}
+	rest := segs[i:]
+	if len(rest) > 0 {
+		rest[0].b = rest[0].b[n:]
+		n = 0
+	}
+	k := min(n, len(head))
+	head, n = head[k:], n-k
+	body = body[min(n, len(body)):]
+	if err != nil || wait || len(rest)+len(head)+len(body) == 0 {
+		for _, s := range rest {
+			c.outN.Add(-int64(len(s.b))) // dropped: the connection has failed
+			if s.buf != nil {
+				putBuf(s.buf)
+			}
+		}
+		clear(segs)
+		c.wsegs = segs[:0]
+		if err == nil {
+			c.afterSend()
+		}
+		return false, err
+	}
+	var extra outSeg
+	if m := len(head) + len(body); m > 0 {
+		pb := getBuf(m)
+		copy((*pb)[copy(*pb, head):], body)
+		extra = outSeg{b: (*pb)[:m], buf: pb}
+		c.outN.Add(int64(m))
+	}
+	c.outMu.Lock()
+	c.out.putFront(rest, extra)
+	c.outMu.Unlock()
+	clear(segs)
+	c.wsegs = segs[:0]
+	return true, nil
+}
+
+// afterSend closes the TCP connection once a failure's close frame is out.
+func (c *Conn) afterSend() {
+	c.outMu.Lock()
+	done := c.out.closeAfter && len(c.out.segs) == 0
+	c.outMu.Unlock()
+	if done {
+		c.closeTCP()
+	}
+}
+
+// writeVec writes every byte of vec to the socket.
+func (c *Conn) writeVec(vec [][]byte) (int, error) {
+	switch {
+	case len(vec) == 0:
+		return 0, nil
+	case len(vec) == 1:
+		return c.nc.Write(vec[0])
+	case c.vec:
+		// WriteTo consumes the slice it is called on: a field, so that
+		// nothing escapes to the heap.
+		c.wbufs = vec
+		n, err := c.wbufs.WriteTo(c.nc)
+		c.wbufs = nil
+		return int(n), err
+	}
+	total := 0
+	for _, b := range vec {
+		n, err := c.nc.Write(b)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// tryWriter is a connection that can write without waiting: the in-memory
+// pipe and the client end of an HTTP/2 stream. TryWrite returns n < len(p)
+// and a nil error when it would have to wait.
+type tryWriter interface {
+	TryWrite(p []byte) (int, error)
+}
+
+// canTry reports whether the connection can write without waiting: a
+// connection that cannot (TLS, the server end of an HTTP/2 stream) leaves
+// its queued frames to a background flusher.
+func (c *Conn) canTry() bool {
+	if c.raw != nil {
+		return true
+	}
+	_, ok := c.nc.(tryWriter)
+	return ok
+}
+
+// tryWriteVec writes what the socket takes of vec at once.
+func (c *Conn) tryWriteVec(vec [][]byte) (int, error) {
+	if c.raw != nil {
+		return c.rawTryWrite(vec)
+	}
+	tw, ok := c.nc.(tryWriter)
+	if !ok {
+		return 0, nil
+	}
+	total := 0
+	for _, b := range vec {
+		n, err := tw.TryWrite(b)
+		total += n
+		if err != nil || n < len(b) {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 // NextWriter starts a data message and returns a writer for its payload; the
 // message ends when the writer is closed. Bytes are buffered and sent as a
 // frame each time the write buffer fills, so a long message streams out as
-// fragments. Other data messages wait until the writer is closed; control
-// frames do not. ctx applies to every frame of the message. The writer must
-// not be used after Close (NextWriter allocates nothing, so it is reused).
+// fragments, after any queued messages. Other data messages wait until the
+// writer is closed: direct writes block, queued ones are held and follow
+// it; control frames do not wait. ctx applies to every frame of the
+// message. The writer must not be used after Close (NextWriter allocates
+// nothing, so it is reused).
 func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
-	if typ != Text && typ != Binary {
-		return nil, errBadType
+	op, compress, err := typ.split()
+	if err != nil {
+		return nil, err
 	}
-	if err := c.lock(ctx, &c.msgMu); err != nil {
+	if err := c.lockMsg(ctx); err != nil {
 		return nil, err
 	}
 	if err := c.writable(); err != nil {
-		c.msgMu.Unlock()
+		c.unlockMsg()
 		return nil, err
 	}
 	w := &c.writer
-	w.ctx, w.op, w.n = ctx, frame.Opcode(typ), 0
+	w.ctx, w.op, w.n = ctx, op, 0
 	w.buf = getBuf(c.opts.writeBufferSize)
 	w.rsv = 0
-	if w.compress = c.comp != nil; w.compress {
+	if w.compress = c.compressing(compress); w.compress {
 		w.rsv = frame.RSV1
 	}
 	return w, nil
@@ -233,7 +608,7 @@ func (w *messageWriter) Close() error {
 	}
 	putBuf(w.buf)
 	w.buf, w.ctx = nil, nil
-	w.c.msgMu.Unlock()
+	w.c.unlockMsg()
 	return err
 }
 
@@ -278,10 +653,10 @@ func (w *messageWriter) deflate(p []byte, end bool) error {
 // flush sends the buffered payload as one frame.
 func (w *messageWriter) flush(fin bool) error {
 	c := w.c
-	if err := c.lock(w.ctx, &c.writeMu); err != nil {
+	if err := c.lockWrite(w.ctx); err != nil {
 		return err
 	}
-	defer c.writeMu.Unlock()
+	defer c.unlockWrite()
 	err := c.guardWrite(w.ctx, c.opts.writeTimeout, func() error {
 		b := (*w.buf)[:frame.MaxHeaderSize+w.n]
 		h := c.header(fin, w.op, w.n)
@@ -291,7 +666,7 @@ func (w *messageWriter) flush(fin bool) error {
 		if h.Masked {
 			frame.Mask(h.Mask, 0, b[frame.MaxHeaderSize:])
 		}
-		_, err := c.nc.Write(b[start:])
+		_, err := c.sendLocked(true, b[start:], nil)
 		return err
 	})
 	w.op, w.rsv, w.n = frame.OpContinuation, 0, 0
@@ -311,35 +686,71 @@ func (c *Conn) header(fin bool, op frame.Opcode, n int) frame.Header {
 	return h
 }
 
-// writeFrame sends one frame, waiting for other frames to finish first.
+// writeFrame sends one frame directly, waiting for other frames to finish
+// first, within ctx and WriteTimeout.
 func (c *Conn) writeFrame(ctx context.Context, fin bool, op frame.Opcode, rsv byte, p []byte) error {
-	if err := c.lock(ctx, &c.writeMu); err != nil {
+	if err := c.lockWrite(ctx); err != nil {
 		return err
 	}
-	defer c.writeMu.Unlock()
+	defer c.unlockWrite()
 	return c.guardWrite(ctx, c.opts.writeTimeout, func() error {
 		h := c.header(fin, op, len(p))
 		h.Rsv = rsv
-		return c.emitLocked(h, p)
+		return c.sendFrameLocked(h, p)
 	})
 }
 
-// writeControl sends a control frame, bounded by the close timeout so a peer
-// that stops reading cannot hold the reader or Close forever.
+// writeControl sends a control frame directly, bounded by the close timeout
+// so that a peer that stops reading cannot hold the reader, Close or
+// keepalive forever.
 func (c *Conn) writeControl(op frame.Opcode, p []byte) error {
-	if err := c.lockTimeout(&c.writeMu, c.opts.closeTimeout); err != nil {
+	if err := c.lockWriteTimeout(c.opts.closeTimeout); err != nil {
 		return err
 	}
-	defer c.writeMu.Unlock()
-	if op == frame.OpClose {
-		// Writes after the close frame fail; this one must go out.
-		return c.guardWriteRaw(context.Background(), c.opts.closeTimeout, func() error {
-			return c.emitLocked(c.header(true, op, len(p)), p)
-		})
-	}
+	defer c.unlockWrite()
 	return c.guardWrite(context.Background(), c.opts.closeTimeout, func() error {
-		return c.emitLocked(c.header(true, op, len(p)), p)
+		return c.sendFrameLocked(c.header(true, op, len(p)), p)
 	})
+}
+
+// sendFrameLocked writes one frame with header h and payload p through
+// sendLocked, waiting for the socket. A small frame is copied into an
+// embedded buffer; a server sends a larger one with one vectored write
+// where the connection supports it, payload in place; otherwise the frame
+// is copied (and masked) through a pooled buffer, a write buffer at a time.
+func (c *Conn) sendFrameLocked(h frame.Header, p []byte) error {
+	hl := h.Size()
+	if hl+len(p) <= len(c.wsmall) {
+		frame.PutHeader(c.wsmall[:], h)
+		copy(c.wsmall[hl:], p)
+		if h.Masked {
+			frame.Mask(h.Mask, 0, c.wsmall[hl:hl+len(p)])
+		}
+		_, err := c.sendLocked(true, c.wsmall[:hl+len(p)], nil)
+		return err
+	}
+	if !h.Masked && c.vec {
+		frame.PutHeader(c.wsmall[:], h)
+		_, err := c.sendLocked(true, c.wsmall[:hl], p)
+		return err
+	}
+	pb := getBuf(min(hl+len(p), c.opts.writeBufferSize))
+	defer putBuf(pb)
+	buf := *pb
+	n := frame.PutHeader(buf, h)
+	pos := 0
+	for first := true; first || len(p) > 0; first = false {
+		k := copy(buf[n:], p)
+		if h.Masked {
+			pos = frame.Mask(h.Mask, pos, buf[n:n+k])
+		}
+		if _, err := c.sendLocked(true, buf[:n+k], nil); err != nil {
+			return err
+		}
+		p = p[k:]
+		n = 0
+	}
+	return nil
 }
 
 // writable returns the error that forbids data writes, if any: the
@@ -350,7 +761,7 @@ func (c *Conn) writable() error {
 	if c.errSet.Load() {
 		return c.Err()
 	}
-	if c.closeSent.Load() {
+	if c.closeState() != csOpen {
 		return ErrClosed
 	}
 	return nil
@@ -359,16 +770,6 @@ func (c *Conn) writable() error {
 // guardWrite runs write, with writeMu held, under ctx and a timeout, and
 // turns a failure into the connection's terminal error.
 func (c *Conn) guardWrite(ctx context.Context, timeout time.Duration, write func() error) error {
-	if err := c.writable(); err != nil {
-		return err
-	}
-	return c.guardWriteRaw(ctx, timeout, write)
-}
-
-func (c *Conn) guardWriteRaw(ctx context.Context, timeout time.Duration, write func() error) error {
-	if c.errSet.Load() && !c.closeSent.Load() {
-		return c.Err()
-	}
 	var stop func() bool
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, func() { c.nc.SetWriteDeadline(aLongTimeAgo) })
@@ -388,66 +789,30 @@ func (c *Conn) guardWriteRaw(ctx context.Context, timeout time.Duration, write f
 	if err == nil {
 		return nil
 	}
-	if fired {
+	return c.failWrite(ctx, fired, err)
+}
+
+// failWrite ends a connection whose write failed, since a frame may be half
+// written, and returns the connection's error: ctx.Err() if ctx ended the
+// write (fired), a deadline's error as it is, and for a connection lost, a
+// [*CloseError] with 1006; or the error of whatever ended it first.
+func (c *Conn) failWrite(ctx context.Context, fired bool, err error) error {
+	switch {
+	case fired:
 		err = ctx.Err()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+	case errors.Is(err, net.ErrClosed) && c.errSet.Load():
+	default:
+		err = &CloseError{Code: frame.CloseAbnormal, Err: err}
 	}
-	// A frame may be half written: the stream is broken.
-	if terr := c.Err(); terr != nil {
-		err = terr
-	} else {
-		err = c.setErr(&CloseError{Code: frame.CloseAbnormal, Err: err})
-	}
+	err = c.setErr(err)
 	c.closeTCP()
 	return err
 }
 
-// emitLocked writes one frame with header h and payload p. Small frames are
-// copied into an embedded buffer and written at once; a server writes larger
-// ones with one vectored write where the connection supports it; otherwise
-// the frame is copied (and masked) through a pooled buffer.
-func (c *Conn) emitLocked(h frame.Header, p []byte) error {
-	hl := h.Size()
-	if c.wq != nil {
-		// Queued messages go first, with this frame if it fits.
-		if c.wqn+hl+len(p) <= len(*c.wq) {
-			c.queueLocked(h, p)
-			return c.flushQueueLocked()
-		}
-		if err := c.flushQueueLocked(); err != nil {
-			return err
-		}
-	}
-	if hl+len(p) <= len(c.wsmall) {
-		frame.PutHeader(c.wsmall[:], h)
-		copy(c.wsmall[hl:], p)
-		if h.Masked {
-			frame.Mask(h.Mask, 0, c.wsmall[hl:hl+len(p)])
-		}
-		_, err := c.nc.Write(c.wsmall[:hl+len(p)])
-		return err
-	}
-	if !h.Masked && c.vec {
-		frame.PutHeader(c.wsmall[:], h)
-		c.wbufs = append(c.warr[:0], c.wsmall[:hl], p)
-		_, err := c.wbufs.WriteTo(c.nc)
-		c.warr = [2][]byte{}
-		return err
-	}
-	pb := getBuf(min(hl+len(p), c.opts.writeBufferSize))
-	defer putBuf(pb)
-	buf := (*pb)[:cap(*pb)]
-	n := frame.PutHeader(buf, h)
-	pos := 0
-	for first := true; first || len(p) > 0; first = false {
-		k := copy(buf[n:], p)
-		if h.Masked {
-			pos = frame.Mask(h.Mask, pos, buf[n:n+k])
-		}
-		if _, err := c.nc.Write(buf[:n+k]); err != nil {
-			return err
-		}
-		p = p[k:]
-		n = 0
-	}
-	return nil
+// failFull fails a connection whose outgoing buffer is full, for
+// FailWhenFull: a close frame with 1013 follows what waits, and TCP is
+// closed once it is out, or after CloseTimeout.
+func (c *Conn) failFull() {
+	c.sendClose(frame.CloseTryAgainLater, "outgoing buffer full", ErrBufferFull, false)
 }

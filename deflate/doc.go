@@ -1,9 +1,19 @@
-// Package deflate compresses and decompresses WebSocket messages for the
-// permessage-deflate extension of RFC 7692, with any negotiated window size
-// and with or without context takeover. It works on bytes: it does no
-// network I/O beyond the payload reader a caller passes, starts no
-// goroutines, and leaves negotiating the extension parameters to the
-// handshake.
+// Package deflate implements the permessage-deflate extension of RFC 7692:
+// it negotiates the extension's parameters and compresses and decompresses
+// WebSocket messages with any negotiated window size, with or without
+// context takeover. It works on bytes: it does no network I/O beyond the
+// payload reader a caller passes and starts no goroutines; package
+// handshake parses the Sec-WebSocket-Extensions header it reads from.
+//
+// # Negotiating
+//
+// [ParseOffer] and [ParseResponse] are the one reading of RFC 7692, Section
+// 7.1 that package conn and the conformance harness share: the four
+// parameters, each at most once, window bits "8" to "15". A [Config] says
+// what an endpoint asks for; [Config.Offer] is a client's offer,
+// [Config.Accept] a server's answer to one, [Config.CheckResponse] a
+// client's check of that answer, and the [Agreement] they settle on gives
+// the [CompressorOptions] and [DecompressorOptions] of either side.
 //
 // # Compressing
 //

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wirelevel/ws/conn"
 	"github.com/wirelevel/ws/frame"
+	"github.com/wirelevel/ws/internal/pipe"
 )
 
 // connSeeds are byte streams a peer might send: valid traffic and the
@@ -57,7 +58,7 @@ func connSeeds(masked bool) [][]byte {
 // valid close frame, a protocol error with a close code, or EOF (1006).
 func fuzzConn(t *testing.T, b []byte, client, deflate bool) {
 	const limit = 64 << 10
-	a, peer := conn.NetPipe()
+	a, peer := pipe.New()
 	opts := &conn.Options{ReadLimit: limit, MaxFragments: 1000, CloseTimeout: 50 * time.Millisecond}
 	var c *conn.Conn
 	switch {
@@ -87,7 +88,7 @@ func fuzzConn(t *testing.T, b []byte, client, deflate bool) {
 	go func() {
 		peer.SetWriteDeadline(time.Now().Add(2 * time.Second))
 		peer.Write(b)
-		peer.(interface{ CloseWrite() error }).CloseWrite()
+		peer.CloseWrite()
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

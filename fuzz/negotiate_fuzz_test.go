@@ -16,6 +16,7 @@ import (
 	"github.com/wirelevel/ws/deflate/deflatetest"
 	"github.com/wirelevel/ws/frame"
 	"github.com/wirelevel/ws/handshake"
+	"github.com/wirelevel/ws/internal/pipe"
 )
 
 // The targets in this file drive permessage-deflate negotiation (RFC 7692)
@@ -196,7 +197,7 @@ func FuzzNegotiateServer(f *testing.F) {
 			return
 		}
 		opts := compressionFlags(flags)
-		sa, sb := conn.NetPipe()
+		sa, sb := pipe.New()
 		defer sb.Close()
 		type result struct {
 			c   *conn.Conn
@@ -275,7 +276,7 @@ func FuzzNegotiateServer(f *testing.F) {
 
 		// Our client, offering the same, accepts the answer; then the
 		// two Conns talk through a relay.
-		ca, cb := conn.NetPipe()
+		ca, cb := pipe.New()
 		defer cb.Close()
 		copts := &conn.CompressionOptions{ServerNoContextTakeover: want.serverNoCtx, ClientNoContextTakeover: want.clientNoCtx,
 			ServerMaxWindowBits: want.serverBits, ClientMaxWindowBits: want.clientBits}
@@ -330,7 +331,7 @@ func FuzzNegotiateClient(f *testing.F) {
 			return
 		}
 		opts := compressionFlags(flags)
-		ca, cb := conn.NetPipe()
+		ca, cb := pipe.New()
 		defer cb.Close()
 		offerc := make(chan string, 1)
 		go func() {
@@ -431,7 +432,7 @@ func FuzzDialResponse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, resp []byte) {
-		ca, cb := conn.NetPipe()
+		ca, cb := pipe.New()
 		defer cb.Close()
 		type sent struct{ offer, key string }
 		sentc := make(chan sent, 1)
@@ -439,7 +440,7 @@ func FuzzDialResponse(f *testing.F) {
 			offer, key, err := serveHandshake(cb, resp)
 			sentc <- sent{offer, key}
 			if err == nil {
-				cb.(interface{ CloseWrite() error }).CloseWrite()
+				cb.CloseWrite()
 				io.Copy(io.Discard, cb)
 			}
 		}()
@@ -546,3 +547,92 @@ var (
 			"\x89\x00\x8a\x00\x01\x01a\x80\x01b",
 	}
 )
+
+// FuzzPMDParams parses every permessage-deflate extension of an arbitrary
+// Sec-WebSocket-Extensions value with package deflate, the one parser of
+// RFC 7692, Section 7 that conn and autobahn share, as an offer and as a
+// response. It must agree with the reference reading (refParse), and what
+// Params.String writes must parse back to the same Params. A server's
+// answer to an accepted offer must pass a client's check of it.
+func FuzzPMDParams(f *testing.F) {
+	for _, s := range seedOffers {
+		f.Add(s, uint8(0))
+		f.Add(s, uint8(0b1010_0111))
+	}
+	f.Add("permessage-deflate; server_max_window_bits=+8", uint8(0))
+	f.Add("permessage-deflate; client_max_window_bits=1_0", uint8(0))
+	f.Fuzz(func(t *testing.T, value string, flags uint8) {
+		exts, err := handshake.ParseExtensions(value)
+		if err != nil {
+			return
+		}
+		cfg := compressionFlags(flags)
+		dc := deflate.Config{
+			ServerNoContextTakeover: cfg.ServerNoContextTakeover,
+			ClientNoContextTakeover: cfg.ClientNoContextTakeover,
+			ServerMaxWindowBits:     cfg.ServerMaxWindowBits,
+			ClientMaxWindowBits:     cfg.ClientMaxWindowBits,
+		}
+		for _, e := range exts {
+			if e.Name != pmdName {
+				continue
+			}
+			for _, response := range []bool{false, true} {
+				parse := deflate.ParseOffer
+				if response {
+					parse = deflate.ParseResponse
+				}
+				p, err := parse(e)
+				ref, ok := refParse(e, response)
+				if (err == nil) != ok {
+					t.Fatalf("%q (response %v): deflate says %v, the reference %v", value, response, err, ok)
+				}
+				if err != nil {
+					if !errors.Is(err, deflate.ErrParams) {
+						t.Fatalf("%q: error %v does not wrap ErrParams", value, err)
+					}
+					continue
+				}
+				got := pmdRef{p.ServerNoContextTakeover, p.ClientNoContextTakeover, p.ServerMaxWindowBits, p.ClientMaxWindowBits, p.ClientMaxWindowBitsSent}
+				if got != ref {
+					t.Fatalf("%q (response %v): deflate reads %+v, the reference %+v", value, response, got, ref)
+				}
+				again, err := handshake.ParseExtensions(p.String())
+				if err != nil || len(again) != 1 {
+					t.Fatalf("Params.String() = %q does not parse: %v", p.String(), err)
+				}
+				if q, err := parse(again[0]); err != nil || q != p {
+					t.Fatalf("%q: Params.String() = %q parses to %+v, %v", value, p.String(), q, err)
+				}
+			}
+			resp, a, err := dc.Accept(e)
+			if err != nil {
+				continue
+			}
+			again, err := handshake.ParseExtensions(resp.String())
+			if err != nil {
+				t.Fatalf("answer %q does not parse: %v", resp.String(), err)
+			}
+			// The client that made this offer must accept the answer. Its
+			// configuration is what the offer says.
+			o, _ := deflate.ParseOffer(e)
+			client := deflate.Config{
+				ServerNoContextTakeover: o.ServerNoContextTakeover,
+				ClientNoContextTakeover: o.ClientNoContextTakeover,
+				ServerMaxWindowBits:     o.ServerMaxWindowBits,
+				ClientMaxWindowBits:     o.ClientMaxWindowBits,
+			}
+			if !o.ClientMaxWindowBitsSent {
+				continue // our client always names client_max_window_bits
+			}
+			ca, err := client.CheckResponse(again[0])
+			if err != nil {
+				t.Fatalf("offer %q, answer %q: the offering client refuses it: %v", value, resp.String(), err)
+			}
+			if ca.ServerWindowBits < a.ServerWindowBits || ca.ClientWindowBits != a.ClientWindowBits ||
+				ca.ServerNoContextTakeover != a.ServerNoContextTakeover || ca.ClientNoContextTakeover != a.ClientNoContextTakeover {
+				t.Fatalf("offer %q, answer %q: server agreed %+v, client %+v", value, resp.String(), a, ca)
+			}
+		}
+	})
+}

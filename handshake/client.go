@@ -191,6 +191,11 @@ func parseStatusLine(line []byte) (proto []byte, status int, reason []byte, err 
 // ASCII case-insensitively, or nil if there is none.
 func (r *Response) Get(name string) []byte { return get(r.Header, name) }
 
+// HTTPHeader returns a copy of the header fields as an http.Header, under
+// canonical keys, in the order received; it does not alias the parsed
+// buffer.
+func (r *Response) HTTPHeader() http.Header { return fieldsToHeader(r.Header) }
+
 // ReadResponse reads a response header block from br, within lim, and
 // parses it with [Response.Parse]. It reads no further than the empty
 // line that ends the block: the body, or the server's first frame, stays

@@ -1,18 +1,24 @@
-// Package handshake parses, checks and writes the HTTP/1.1 opening
-// handshake of a WebSocket connection (RFC 6455, Section 4).
-// It does no framing, starts no goroutines, and leaves the choice of
-// extension parameters to the extension's own negotiator: it only parses
-// Sec-WebSocket-Extensions offers and writes back the value it is given.
+// Package handshake parses, checks and writes the opening handshake of a
+// WebSocket connection: the HTTP/1.1 Upgrade of RFC 6455, Section 4, and
+// the checks of the HTTP/2 extended CONNECT of RFC 8441, whose messages
+// net/http carries. It does no framing, starts no goroutines, and leaves
+// the choice of extension parameters to the extension's own negotiator
+// (package deflate for permessage-deflate): it parses
+// Sec-WebSocket-Extensions into [Extension] values and writes back the
+// answer it is given.
 //
 // # Server
 //
-// A server meets a handshake on one of two paths, and both end in the same
-// [Server.Check] and the same [Upgrade]:
+// A server meets a handshake on one of three paths, and all end in the same
+// checks and the same [Upgrade]:
 //
 //   - Over net/http, [Server.CheckHTTP] checks an *http.Request. A caller
 //     then hijacks the connection (http.ResponseController) and writes the
 //     101 with [Upgrade.WriteResponse]. A [*RejectError] is an
 //     http.Handler that answers a failed check.
+//   - Over HTTP/2, [Server.CheckExtendedConnect] checks an extended CONNECT
+//     request (":protocol: websocket", RFC 8441, Section 4); the caller
+//     answers 200 through net/http and the stream carries the frames.
 //   - On a raw net.Conn, [Server.ReadRequest] reads the header block under
 //     a deadline and returns the parsed [Request] together with any bytes
 //     read past it (the client's first frame may already be there).
@@ -38,9 +44,10 @@
 //     not 13 ([ErrVersion]; the answer adds "Sec-WebSocket-Version: 13").
 //   - 431 Request Header Fields Too Large: a limit in [Limits] was
 //     exceeded ([ErrTooLarge]).
-//   - 505 HTTP Version Not Supported: the request is not HTTP/1.x with
-//     x ≥ 1, such as HTTP/1.0 or HTTP/2 ([ErrHTTPVersion]). Only the
-//     HTTP/1.1 Upgrade mechanism is supported, not RFC 8441.
+//   - 505 HTTP Version Not Supported: an Upgrade request that is not
+//     HTTP/1.x with x ≥ 1, such as HTTP/1.0, or an HTTP/2 request given to
+//     CheckHTTP ([ErrHTTPVersion]); HTTP/2 requests go to
+//     CheckExtendedConnect.
 //
 // # Origin
 //
@@ -59,7 +66,9 @@
 // [Client.AppendRequest] writes the request, [ReadResponse] (or
 // [Response.Parse] over bytes) reads the answer, and [Client.Check]
 // verifies it against the request. A non-101 answer is a [*StatusError];
-// the body is left unread for the caller.
+// the body is left unread for the caller. Over HTTP/2 the caller sends the
+// extended CONNECT itself and [Client.CheckExtendedConnect] checks the
+// status and header fields of the answer.
 //
 // # Aliasing
 //

@@ -153,6 +153,10 @@ type StatusError struct {
 	Reason string
 	// Header holds the response header fields.
 	Header http.Header
+	// Body holds the start of the response body when the caller read it
+	// (conn.Dial reads up to 1 KiB, within the handshake timeout, for
+	// error messages). Check leaves it nil.
+	Body []byte
 }
 
 // Error reports the status code and reason phrase.

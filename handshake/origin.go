@@ -133,3 +133,13 @@ func globMatch(pattern string, s []byte) bool {
 	}
 	return p == len(pattern)
 }
+
+// OriginAllowed reports whether the policy admits a handshake with the
+// Origin header value origin to a server whose Host is host: the rules of
+// [Server.OriginPatterns] and [Server.InsecureSkipOriginCheck]. An empty host
+// admits no origin as same-origin, so that only the patterns decide; other
+// protocols on the same server (CORS for HTTP long-polling, say) use this to
+// stay consistent with the WebSocket policy.
+func (s *Server) OriginAllowed(origin, host string) bool {
+	return s.originAllowed([]byte(origin), []byte(host))
+}

@@ -2,7 +2,10 @@ package realtime
 
 import (
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/wirelevel/ws/realtime/engine"
 )
 
 // TestBroadcastEncodesOnce checks that a broadcast queues the same encoded
@@ -18,28 +21,31 @@ func TestBroadcastEncodesOnce(t *testing.T) {
 	}
 	waitFor(t, func() bool { return ns.SocketCount() == 4 })
 	var socks []*Socket
+	var mu sync.Mutex
+	written := map[*Socket][]engine.Encoded{}
 	for _, sid := range sids {
-		srv.mu.Lock()
-		ss := srv.sessions[sid]
-		srv.mu.Unlock()
-		s := ss.socket("/")
+		c := clientOf(t, srv, sid)
+		s := c.socket("/")
 		if s == nil {
 			t.Fatalf("no socket for session %s", sid)
 		}
+		tap := func(msgs []engine.Encoded) {
+			mu.Lock()
+			written[s] = append(written[s], msgs...)
+			mu.Unlock()
+		}
+		c.tap.Store(&tap)
 		socks = append(socks, s)
 	}
 	socks[0].Join("a")
 	socks[1].Join("a", "b")
 	socks[2].Join("b")
-	drain := func(s *Socket) []wireMsg {
-		s.ss.mu.Lock()
-		defer s.ss.mu.Unlock()
-		q := s.ss.queue
-		s.ss.queue, s.ss.queued = nil, 0
+	drain := func(s *Socket) []engine.Encoded {
+		mu.Lock()
+		defer mu.Unlock()
+		q := written[s]
+		delete(written, s)
 		return q
-	}
-	for _, s := range socks {
-		drain(s) // the CONNECT replies
 	}
 	tests := []struct {
 		name string
@@ -68,12 +74,12 @@ func TestBroadcastEncodesOnce(t *testing.T) {
 					}
 					continue
 				}
-				if len(q) != 2 || !strings.HasPrefix(string(q[0].data), `451-["x",`) || !q[1].binary {
+				if len(q) != 2 || !strings.HasPrefix(string(q[0].Bytes()), `451-["x",`) || !q[1].IsBinary() {
 					t.Fatalf("socket %d queue = %+v, want the text packet and one attachment", i, q)
 				}
 				if first == nil {
-					first = &q[0].data[0]
-				} else if first != &q[0].data[0] {
+					first = &q[0].Bytes()[0]
+				} else if first != &q[0].Bytes()[0] {
 					t.Errorf("socket %d got its own copy of the encoded packet", i)
 				}
 			}

@@ -4,28 +4,38 @@ import (
 	"encoding/json"
 	"slices"
 
+	"github.com/wirelevel/ws/realtime/engine"
 	"github.com/wirelevel/ws/realtime/engineio"
 	"github.com/wirelevel/ws/realtime/socketio"
 )
 
+// engineWrite is the write of packets that are neither volatile nor
+// uncompressed: CONNECT, DISCONNECT, acknowledgements.
+var engineWrite engine.WriteOptions
+
+// writeOptions turns broadcast flags into a session write's.
+func writeOptions(f BroadcastFlags) engine.WriteOptions {
+	return engine.WriteOptions{Volatile: f.Volatile, NoCompress: f.NoCompress}
+}
+
 // encodePacket encodes a Socket.IO packet as the Engine.IO messages that
 // carry it: its text form as a message packet, then one binary message per
 // attachment.
-func encodePacket(p *socketio.Packet) []wireMsg {
-	text := make([]byte, 0, 8+len(p.Namespace)+len(p.Data))
-	text = append(text, '0'+byte(engineio.Message))
+func encodePacket(p *socketio.Packet) []engine.Encoded {
+	text := make([]byte, 1, 9+len(p.Namespace)+len(p.Data))
+	text[0] = '0' + byte(engineio.Message)
 	text = socketio.AppendPacket(text, p)
-	msgs := make([]wireMsg, 1, 1+len(p.Attachments))
-	msgs[0] = wireMsg{data: text}
+	msgs := make([]engine.Encoded, 1, 1+len(p.Attachments))
+	msgs[0] = engine.TextPacket(text)
 	for _, a := range p.Attachments {
-		msgs = append(msgs, wireMsg{binary: true, data: a})
+		msgs = append(msgs, engine.BinaryPacket(a)) // attachments are copies already
 	}
 	return msgs
 }
 
 // encodeEvent encodes an event, with an acknowledgement id if hasID.
 // Attachments are copied, so the caller may reuse its buffers.
-func encodeEvent(nsp, event string, args []any, id uint64, hasID bool) ([]wireMsg, error) {
+func encodeEvent(nsp, event string, args []any, id uint64, hasID bool) (*socketio.Packet, error) {
 	data, atts, err := socketio.AppendEvent(nil, nil, event, args...)
 	if err != nil {
 		return nil, err
@@ -34,10 +44,10 @@ func encodeEvent(nsp, event string, args []any, id uint64, hasID bool) ([]wireMs
 	if len(atts) > 0 {
 		p.Type = socketio.BinaryEvent
 	}
-	return encodePacket(p), nil
+	return p, nil
 }
 
-func encodeConnectError(nsp string, ce *ConnectError) []wireMsg {
+func encodeConnectError(nsp string, ce *ConnectError) []engine.Encoded {
 	body := struct {
 		Message string `json:"message"`
 		Data    any    `json:"data,omitempty"`

@@ -25,9 +25,9 @@ func newTestApp(srv *Server) *testApp {
 	app := &testApp{reasons: map[string]string{}}
 	main := srv.Of("/")
 	main.OnConnection(func(s *Socket) {
-		s.OnDisconnect(func(reason string) {
+		s.OnDisconnect(func(reason DisconnectReason) {
 			app.mu.Lock()
-			app.reasons[s.ID()] = reason
+			app.reasons[s.ID()] = string(reason)
 			app.mu.Unlock()
 		})
 		s.On("echo", func(e *Event) {
@@ -109,6 +109,21 @@ func newTestApp(srv *Server) *testApp {
 		})
 	})
 	return app
+}
+
+// clientOf returns the Socket.IO connection of the session with the id
+// given.
+func clientOf(t testing.TB, srv *Server, sid string) *client {
+	t.Helper()
+	sess := srv.Engine().Session(sid)
+	if sess == nil {
+		t.Fatalf("no session %s", sid)
+	}
+	c, _ := sess.UserData().(*client)
+	if c == nil {
+		t.Fatalf("session %s has no Socket.IO connection", sid)
+	}
+	return c
 }
 
 // serve runs h on a loopback listener until the test ends and returns the

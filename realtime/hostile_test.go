@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wirelevel/ws/conn"
+	"github.com/wirelevel/ws/realtime/engine"
 )
 
 func TestBadRequests(t *testing.T) {
@@ -49,7 +51,7 @@ func TestBadRequests(t *testing.T) {
 	t.Run("forbidden", func(t *testing.T) {
 		rc, _ := newRaw(t, &Options{AllowRequest: func(*http.Request) error { return errors.New("no") }})
 		status, body, _ := rc.do("GET", "EIO=4&transport=polling", "")
-		if status != 403 || body != `{"code":4,"message":"Forbidden"}` {
+		if status != 403 || body != `{"code":4,"message":"no"}` {
 			t.Errorf("refused by AllowRequest = %d %s", status, body)
 		}
 	})
@@ -67,9 +69,9 @@ func newRecorder() *closeRecorder {
 	return &closeRecorder{errs: map[string]error{}, why: map[string]string{}, ch: make(chan string, 100)}
 }
 
-func (r *closeRecorder) hook(sid, reason string, err error) {
+func (r *closeRecorder) hook(sid string, reason DisconnectReason, err error) {
 	r.mu.Lock()
-	r.errs[sid], r.why[sid] = err, reason
+	r.errs[sid], r.why[sid] = err, string(reason)
 	r.mu.Unlock()
 	r.ch <- sid
 }
@@ -95,29 +97,34 @@ func (r *closeRecorder) wait(t *testing.T, sid string) (string, error) {
 }
 
 // TestHostilePolling sends bad input over polling: each closes the session
-// with a clear error, and the sid is unknown afterwards.
+// with a clear error; the session's next GET finds it gone (a parse error
+// of Engine.IO), or gets its close packet (a Socket.IO error, which closes
+// the session as the server's own decision). The statuses, bodies and
+// reasons are those of Node's socket.io 4.8 for the same requests.
 func TestHostilePolling(t *testing.T) {
 	tests := []struct {
-		name   string
-		body   string
-		status int
-		reason string
-		err    string
+		name    string
+		body    string
+		status  int
+		reason  string
+		err     string
+		lastGet string // the body of the GET after the close; "" for a 400
 	}{
-		{"unknown engine type", "9", 400, "parse error", "engineio: malformed packet"},
-		{"empty packet", "40\x1e", 400, "parse error", "engineio: malformed packet"},
-		{"invalid utf-8", "4\xff", 400, "parse error", "not valid UTF-8"},
-		{"bad socket.io type", "49", 400, "parse error", "socketio: malformed packet"},
-		{"event not an array", `42{"a":1}`, 400, "parse error", "socketio: malformed packet"},
-		{"reserved event", `42["disconnect"]`, 400, "parse error", "reserved event name"},
-		{"invalid JSON", `42["a"`, 400, "parse error", "not valid JSON"},
-		{"too many attachments", `4511-["a"]`, 400, "parse error", "too many attachments"},
-		{"binary without packet", "bAQID", 400, "parse error", "binary message without a packet"},
-		{"placeholder out of range", "451-[\"a\",{\"_placeholder\":true,\"num\":3}]\x1ebAQID", 400, "parse error", "placeholder"},
-		{"bad base64", "b!!", 400, "parse error", "base64"},
-		{"upgrade packet over polling", "5", 400, "parse error", "unexpected packet"},
-		{"connect error from client", `44{"message":"x"}`, 400, "parse error", "unexpected packet"},
-		{"oversized", "4" + strings.Repeat("x", 2000), 413, "transport error", ErrPayloadTooLarge.Error()},
+		{"unknown engine type", "9", 200, "parse error", "engineio: malformed packet", ""},
+		{"empty packet", "40\x1e", 200, "parse error", "engineio: malformed packet", ""},
+		{"invalid utf-8", "4\xff", 200, "parse error", "not valid UTF-8", ""},
+		{"bad base64", "b!!", 200, "parse error", "base64", ""},
+		{"ping from the client", "2", 200, "transport error", "heartbeat", ""},
+		{"bad socket.io type", "49", 200, "forced close", "socketio: malformed packet", "6\x1e1"},
+		{"event not an array", `42{"a":1}`, 200, "forced close", "socketio: malformed packet", "6\x1e1"},
+		{"reserved event", `42["disconnect"]`, 200, "forced close", "reserved event name", "6\x1e1"},
+		{"invalid JSON", `42["a"`, 200, "forced close", "not valid JSON", "6\x1e1"},
+		{"too many attachments", `4511-["a"]`, 200, "forced close", "too many attachments", "6\x1e1"},
+		{"binary without packet", "bAQID", 200, "forced close", "binary message without a packet", "6\x1e1"},
+		{"placeholder out of range", "451-[\"a\",{\"_placeholder\":true,\"num\":3}]\x1ebAQID", 200, "forced close", "placeholder", "6\x1e1"},
+		{"connect error from client", `44{"message":"x"}`, 200, "forced server close", ErrInvalidState.Error(), "6\x1e1"},
+		{"event before connect", `42["x"]`, 200, "forced server close", ErrInvalidState.Error(), "6\x1e1"},
+		{"oversized", "4" + strings.Repeat("x", 2000), 413, "transport error", ErrPayloadTooLarge.Error(), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,6 +138,11 @@ func TestHostilePolling(t *testing.T) {
 			reason, err := rec.wait(t, h.SID)
 			if reason != tt.reason || err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("session closed with %q, %v; want %q, an error containing %q", reason, err, tt.reason, tt.err)
+			}
+			if tt.lastGet != "" {
+				if s, b := rc.poll(h.SID); s != 200 || b != tt.lastGet {
+					t.Errorf("GET after the close = %d %q, want 200 %q", s, b, tt.lastGet)
+				}
 			}
 			if s, _ := rc.poll(h.SID); s != 400 {
 				t.Errorf("GET on the closed session = %d, want 400", s)
@@ -153,7 +165,7 @@ func TestHostilePolling(t *testing.T) {
 		if b := <-done; b != "1" {
 			t.Errorf("first GET ended with %q, want the close packet", b)
 		}
-		if _, err := rec.wait(t, h.SID); !errors.Is(err, errOverlap) {
+		if _, err := rec.wait(t, h.SID); !errors.Is(err, engine.ErrOverlap) {
 			t.Errorf("closed with %v, want errOverlap", err)
 		}
 	})
@@ -177,7 +189,6 @@ func TestHostileWebSocket(t *testing.T) {
 		{"message over MaxPayload", func(ctx context.Context, c *conn.Conn) {
 			c.WriteMessage(ctx, conn.Binary, make([]byte, 5000))
 		}, "1009"},
-		{"probe outside an upgrade", text("5"), "unexpected packet"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -428,15 +439,17 @@ func TestIncomingFlood(t *testing.T) {
 		}
 		writeErr <- nil
 	}()
-	heldBytes := func() int {
-		srv.mu.Lock()
-		defer srv.mu.Unlock()
-		for _, ss := range srv.sessions {
-			ss.mu.Lock()
-			defer ss.mu.Unlock()
-			return ss.inBytes
+	var cl *client
+	waitFor(t, func() bool {
+		for _, s := range srv.Of("/").Sockets() {
+			cl = s.client
 		}
-		return 0
+		return cl != nil
+	})
+	heldBytes := func() int {
+		cl.mu.Lock()
+		defer cl.mu.Unlock()
+		return cl.inBytes
 	}
 	// The flood fills the handler queue up to the limit, and no further.
 	full := limit - 2*len(pad)
@@ -460,5 +473,146 @@ func TestIncomingFlood(t *testing.T) {
 		if v != i {
 			t.Fatalf("event %d handled as %d: out of order", i, v)
 		}
+	}
+}
+
+// TestHostileRecovery sends CONNECT packets with malformed or forged
+// recovery fields: each gets a new socket (not recovered) and the session
+// stays usable; only the true pid with a known offset recovers, once.
+func TestHostileRecovery(t *testing.T) {
+	rc, srv := newRaw(t, &Options{ConnectionStateRecovery: &RecoveryOptions{}})
+	ns := srv.Of("/")
+	var pid, sid, offset string
+	{
+		h := rc.open()
+		rc.post(h.SID, "40")
+		_, b := rc.poll(h.SID)
+		var c struct{ Sid, Pid string }
+		json.Unmarshal([]byte(strings.TrimPrefix(b, "40")), &c)
+		pid, sid = c.Pid, c.Sid
+		if pid == "" || sid == "" {
+			t.Fatalf("CONNECT reply %q has no sid and pid", b)
+		}
+		ns.To(sid).Emit("x", 1)
+		_, b = rc.poll(h.SID)
+		// 42["x",1,"<offset>"]
+		parts := strings.Split(strings.TrimSuffix(b, `"]`), `"`)
+		offset = parts[len(parts)-1]
+		rc.post(h.SID, "1") // the client closes: "transport close", recoverable
+		waitFor(t, func() bool { return ns.Socket(sid) == nil })
+	}
+	tests := []struct {
+		name string
+		auth string
+	}{
+		{"pid of the wrong type", `{"pid":1,"offset":"` + offset + `"}`},
+		{"offset of the wrong type", `{"pid":"` + pid + `","offset":{"a":1}}`},
+		{"unknown pid", `{"pid":"nope","offset":"` + offset + `"}`},
+		{"unknown offset", `{"pid":"` + pid + `","offset":"0"}`},
+		{"huge offset", `{"pid":"` + pid + `","offset":"` + strings.Repeat("9", 50_000) + `"}`},
+		{"auth not an object", `["pid","offset"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := rc.open()
+			rc.post(h.SID, "40"+tt.auth)
+			_, b := rc.poll(h.SID)
+			if tt.name == "auth not an object" {
+				// A malformed CONNECT: the session is closed.
+				if b != "6\x1e1" {
+					t.Errorf("CONNECT with an array = %q, want the session closed", b)
+				}
+				return
+			}
+			if !strings.HasPrefix(b, "40{") || strings.Contains(b, sid) {
+				t.Errorf("CONNECT with %.40s... = %q, want a new socket", tt.auth, b)
+			}
+			rc.post(h.SID, "1")
+		})
+	}
+	// The session was forgotten by the attempt with the unknown offset
+	// (a session is restored at most once), so even the right pair now
+	// gives a new socket.
+	h := rc.open()
+	rc.post(h.SID, `40{"pid":"`+pid+`","offset":"`+offset+`"}`)
+	if _, b := rc.poll(h.SID); strings.Contains(b, sid) {
+		t.Errorf("a consumed session recovered again: %q", b)
+	}
+}
+
+// TestHostileAcks floods a session with acknowledgements for ids it was
+// never sent: they are dropped, nothing is kept, the session stays open.
+func TestHostileAcks(t *testing.T) {
+	rc, srv := newRaw(t, nil)
+	h := rc.open()
+	rc.post(h.SID, "40")
+	rc.poll(h.SID)
+	var body strings.Builder
+	for i := range 5000 {
+		if i > 0 {
+			body.WriteByte(0x1e)
+		}
+		fmt.Fprintf(&body, "43%d[\"forged\",%d]", i, i)
+	}
+	if s, _ := rc.post(h.SID, body.String()); s != 200 {
+		t.Fatalf("POST of 5,000 acks = %d", s)
+	}
+	s := srv.Of("/").Sockets()
+	if len(s) != 1 {
+		t.Fatalf("%d sockets, want 1", len(s))
+	}
+	s[0].mu.Lock()
+	n := len(s[0].acks)
+	s[0].mu.Unlock()
+	if n != 0 || srv.SessionCount() != 1 {
+		t.Errorf("after the flood: %d acks kept, %d sessions", n, srv.SessionCount())
+	}
+	// Acknowledgements still work.
+	got := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err := s[0].EmitWithAck(ctx, "q")
+		got <- err
+	}()
+	_, b := rc.poll(h.SID) // 421["q"] : the id the server chose
+	id := strings.TrimSuffix(strings.TrimPrefix(b, "42"), `["q"]`)
+	rc.post(h.SID, "43"+id+"[]")
+	if err := <-got; err != nil {
+		t.Errorf("a real acknowledgement after the flood: %v", err)
+	}
+}
+
+// TestNamespaceFlood connects one session to many names a parent
+// namespace accepts: with CleanupEmptyChildNamespaces every child goes
+// away with its last socket, so the namespaces do not pile up; unknown
+// names are refused each with "Invalid namespace".
+func TestNamespaceFlood(t *testing.T) {
+	rc, srv := newRaw(t, &Options{CleanupEmptyChildNamespaces: true})
+	srv.OfFunc(func(name string, _ json.RawMessage) bool { return strings.HasPrefix(name, "/room-") })
+	before := len(srv.Namespaces())
+	h := rc.open()
+	var body strings.Builder
+	for i := range 500 {
+		fmt.Fprintf(&body, "40/room-%d,\x1e41/room-%d,\x1e40/unknown-%d,\x1e", i, i, i)
+	}
+	rc.post(h.SID, strings.TrimSuffix(body.String(), "\x1e"))
+	refused := 0
+	for refused < 500 {
+		s, b := rc.poll(h.SID)
+		if s != 200 {
+			t.Fatalf("GET = %d %q", s, b)
+		}
+		refused += strings.Count(b, `{"message":"Invalid namespace"}`)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(srv.Namespaces()) != before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := srv.Namespaces(); len(n) != before {
+		t.Errorf("%d namespaces left, want the %d from before the flood: %.5q", len(n), before, n)
+	}
+	if n := srv.SessionCount(); n != 1 {
+		t.Errorf("%d sessions, want the flooding one still open", n)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wirelevel/ws/conn"
 	"github.com/wirelevel/ws/internal/testpeer"
 )
 
@@ -24,6 +25,32 @@ func TestOfficialClient(t *testing.T) {
 	for _, mode := range []string{"websocket", "polling", "upgrade"} {
 		t.Run(mode, func(t *testing.T) {
 			srv := NewServer(nil)
+			newTestApp(srv)
+			url, _ := serve(t, srv)
+			cmd := nodeCmd(t, []string{"socket.io-client"}, nodeScript("client.js"), url, mode)
+			testpeer.RunScript(t, cmd, 2*time.Minute, nil)
+			srv.Close()
+			if n := srv.SessionCount(); n != 0 {
+				t.Errorf("%d sessions left after Close", n)
+			}
+		})
+	}
+}
+
+// TestOfficialClientPoller runs the official client's scenarios with the
+// WebSockets served by a conn.Poller instead of a goroutine each.
+func TestOfficialClientPoller(t *testing.T) {
+	if testing.Short() {
+		t.Skip("interop runs in the full test run")
+	}
+	p, err := conn.NewPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, mode := range []string{"websocket", "upgrade"} {
+		t.Run(mode, func(t *testing.T) {
+			srv := NewServer(&Options{Poller: p})
 			newTestApp(srv)
 			url, _ := serve(t, srv)
 			cmd := nodeCmd(t, []string{"socket.io-client"}, nodeScript("client.js"), url, mode)

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wirelevel/ws/conn"
 	"github.com/wirelevel/ws/realtime"
 	"github.com/wirelevel/ws/realtime/client"
 	"github.com/wirelevel/ws/realtime/internal/nodepeer"
@@ -54,6 +55,12 @@ func TestLoadFigure(t *testing.T) {
 		r := measure(t, srv, n, dur)
 		t.Logf("LOAD realtime (Go %s):    %s", runtime.Version(), r)
 	})
+	t.Run("realtime-poller", func(t *testing.T) {
+		srv := startLoadServer(t, true)
+		defer srv.Stop()
+		r := measure(t, srv, n, dur)
+		t.Logf("LOAD realtime with conn.Poller:   %s", r)
+	})
 	t.Run("node-socket.io", func(t *testing.T) {
 		srv := nodepeer.StartServer(t)
 		defer srv.Stop()
@@ -77,7 +84,17 @@ func TestMain(m *testing.M) {
 // serveLoad runs the chat events on a loopback port, prints LISTENING PORT
 // and serves until stdin closes.
 func serveLoad() {
-	srv := realtime.NewServer(nil)
+	opts := &realtime.Options{}
+	if os.Getenv(loadPollerEnv) == "1" {
+		p, err := conn.NewPoller()
+		if err != nil {
+			fmt.Println("FAIL poller:", err)
+			os.Exit(1)
+		}
+		defer p.Close()
+		opts.Poller = p
+	}
+	srv := realtime.NewServer(opts)
 	srv.Of("/").OnConnection(func(s *realtime.Socket) {
 		s.On("join", func(e *realtime.Event) {
 			s.Join(e.Args.String(0))
@@ -110,10 +127,17 @@ func serveLoad() {
 	srv.Close()
 }
 
-// startLoadServer starts this test binary in server mode.
-func startLoadServer(t *testing.T) *nodepeer.Server {
+// loadPollerEnv makes the load server serve WebSockets with a conn.Poller.
+const loadPollerEnv = "REALTIME_LOAD_POLLER"
+
+// startLoadServer starts this test binary in server mode, with a Poller if
+// poller is true.
+func startLoadServer(t *testing.T, poller ...bool) *nodepeer.Server {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), loadServerEnv+"=1")
+	if len(poller) > 0 && poller[0] {
+		cmd.Env = append(cmd.Env, loadPollerEnv+"=1")
+	}
 	return nodepeer.StartProcess(t, cmd)
 }
 
@@ -168,7 +192,9 @@ func measure(t *testing.T, srv *nodepeer.Server, n int, dur time.Duration) loadR
 		}
 		mu.Unlock()
 	}
-	opts := &client.Options{NoReconnect: true}
+	// WebSocket only, as the figure has always been measured (the client
+	// defaults to polling and the upgrade).
+	opts := &client.Options{NoReconnect: true, Transports: []client.Transport{client.WebSocket}}
 	start := time.Now()
 	clients := make([]*client.Client, n+1)
 	var wg sync.WaitGroup
@@ -253,6 +279,94 @@ func nodeVersion() string {
 	out, err := nodepeer.Version()
 	if err != nil {
 		return "?"
+	}
+	return out
+}
+
+// TestIdleMemoryFigure measures the memory an idle Socket.IO session costs
+// the server: N raw WebSocket clients each open a session and join the
+// main namespace, then stay silent; the figure is the growth of the server
+// process's resident set divided by N. Our server and the official Node
+// server run as processes of their own, on this machine, in the same run.
+//
+//	go test ./realtime/ -run TestIdleMemoryFigure -v -count=1
+//
+// REALTIME_IDLE_CLIENTS changes N (2,000; 50 with -short).
+func TestIdleMemoryFigure(t *testing.T) {
+	n := 2000
+	if testing.Short() {
+		n = 50
+	}
+	if v, err := strconv.Atoi(os.Getenv("REALTIME_IDLE_CLIENTS")); err == nil && v > 0 {
+		n = min(v, 20_000)
+	}
+	t.Run("realtime", func(t *testing.T) {
+		srv := startLoadServer(t)
+		defer srv.Stop()
+		t.Logf("IDLE realtime (Go %s):    %s", runtime.Version(), idleSessions(t, srv, n))
+	})
+	t.Run("realtime-poller", func(t *testing.T) {
+		srv := startLoadServer(t, true)
+		defer srv.Stop()
+		t.Logf("IDLE realtime with conn.Poller: %s", idleSessions(t, srv, n))
+	})
+	t.Run("node-socket.io", func(t *testing.T) {
+		srv := nodepeer.StartServer(t)
+		defer srv.Stop()
+		t.Logf("IDLE socket.io (Node %s): %s", nodeVersion(), idleSessions(t, srv, n))
+	})
+}
+
+// idleSessions opens n idle sessions on srv and reports the resident set
+// growth per session.
+func idleSessions(t *testing.T, srv *nodepeer.Server, n int) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
+	// Warm up with a few sessions, so that the figure leaves out what a
+	// server allocates once.
+	warm := openIdle(t, ctx, wsURL, 20)
+	time.Sleep(500 * time.Millisecond)
+	before, ok := srv.RSS()
+	if !ok {
+		t.Skip("no /proc: cannot read the server's memory")
+	}
+	conns := openIdle(t, ctx, wsURL, n)
+	time.Sleep(3 * time.Second) // let both runtimes settle (and idle goroutines end)
+	after, _ := srv.RSS()
+	for _, c := range append(warm, conns...) {
+		c.CloseNow()
+	}
+	per := float64(after-before) / float64(n)
+	return fmt.Sprintf("%d idle sessions: RSS %.1f MiB -> %.1f MiB, %.1f KiB per session",
+		n, float64(before)/(1<<20), float64(after)/(1<<20), per/1024)
+}
+
+// openIdle opens n sessions that join "/" and then only answer pings.
+func openIdle(t *testing.T, ctx context.Context, wsURL string, n int) []*conn.Conn {
+	out := make([]*conn.Conn, 0, n)
+	for i := range n {
+		c, err := conn.Dial(ctx, wsURL, nil)
+		if err != nil {
+			t.Fatalf("session %d: %v", i, err)
+		}
+		c.ReadMessage(ctx, nil) // open
+		c.WriteMessage(ctx, conn.Text, []byte("40"))
+		if _, b, err := c.ReadMessage(ctx, nil); err != nil || !strings.HasPrefix(string(b), "40") {
+			t.Fatalf("session %d CONNECT reply %q, %v", i, b, err)
+		}
+		go func() { // answer pings until closed
+			for {
+				_, b, err := c.ReadMessage(context.Background(), nil)
+				if err != nil {
+					return
+				}
+				if string(b) == "2" {
+					c.WriteMessage(context.Background(), conn.Text, []byte("3"))
+				}
+			}
+		}()
+		out = append(out, c)
 	}
 	return out
 }

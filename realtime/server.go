@@ -1,154 +1,169 @@
 package realtime
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/wirelevel/ws/conn"
-	"github.com/wirelevel/ws/realtime/engineio"
+	"github.com/wirelevel/ws/realtime/engine"
 	"github.com/wirelevel/ws/realtime/socketio"
 )
 
-// Defaults for the zero values of [Options].
+// Defaults for the zero values of [Options]; the Engine.IO ones are
+// package engine's.
 const (
-	DefaultPingInterval     = 25 * time.Second
-	DefaultPingTimeout      = 20 * time.Second
-	DefaultMaxPayload       = 1_000_000 // bytes, as the reference server
-	DefaultUpgradeTimeout   = 10 * time.Second
+	DefaultPingInterval     = engine.DefaultPingInterval
+	DefaultPingTimeout      = engine.DefaultPingTimeout
+	DefaultMaxPayload       = engine.DefaultMaxPayload
+	DefaultUpgradeTimeout   = engine.DefaultUpgradeTimeout
+	DefaultMaxBufferedBytes = engine.DefaultMaxBufferedBytes
+	DefaultMaxSessions      = engine.DefaultMaxSessions
+	DefaultWriteTimeout     = engine.DefaultWriteTimeout
 	DefaultConnectTimeout   = 45 * time.Second
-	DefaultMaxBufferedBytes = 4 << 20
-	DefaultMaxSessions      = 10_000
 	DefaultEventQueue       = 64
-	DefaultWriteTimeout     = 10 * time.Second
 )
 
 // Options configure a [Server]. The zero value gives the defaults; a nil
-// *Options is the zero value.
+// *Options is the zero value. The fields down to WebSocket configure the
+// Engine.IO server underneath; see [engine.Options] for each.
 type Options struct {
-	// PingInterval is how often the server pings each session, and
-	// PingTimeout how long it then waits for the pong before closing the
-	// session with [ErrPingTimeout]. Both are sent to the client in the
-	// handshake. 0 means 25 s and 20 s.
+	// PingInterval and PingTimeout: the heartbeat. 0 means 25 s and 20 s.
 	PingInterval time.Duration
 	PingTimeout  time.Duration
-
-	// MaxPayload is the largest WebSocket message and the largest polling
-	// request body, in bytes, the server accepts; larger ones close the
-	// session with [ErrPayloadTooLarge]. It is sent to the client, which
-	// splits its polling requests to fit. 0 means 1,000,000.
+	// MaxPayload bounds a WebSocket message and a polling request body.
+	// 0 means 1,000,000 bytes.
 	MaxPayload int64
+	// MaxBufferedBytes bounds the outgoing queue of a session, and the
+	// incoming packets waiting for its handlers: past it, the server stops
+	// reading from the client until the handlers catch up. 0 means 4 MiB.
+	MaxBufferedBytes int
+	// MaxSessions bounds the open sessions. 0 means 10,000; negative
+	// means no limit.
+	MaxSessions int
+	// UpgradeTimeout bounds the upgrade from polling to WebSocket. 0
+	// means 10 s.
+	UpgradeTimeout time.Duration
+	// DisablePolling, DisableWebSocket and DisableUpgrades restrict the
+	// transports.
+	DisablePolling   bool
+	DisableWebSocket bool
+	DisableUpgrades  bool
+	// AllowRequest, if set, vets every handshake request; an error refuses
+	// it with 403 and the error's text.
+	AllowRequest func(r *http.Request) error
+	// GenerateID, if set, makes the Engine.IO session ids (the sid of
+	// polling requests, not the socket ids); see [engine.Options]. A
+	// cluster can route requests by a node's tag in them.
+	GenerateID func(r *http.Request) (string, error)
+	// CORS answers preflight requests and adds CORS headers; its origins
+	// may also open WebSockets. See [engine.CORSOptions].
+	CORS *engine.CORSOptions
+	// Cookie sets the sticky-session cookie ("io" by default). See
+	// [engine.CookieOptions].
+	Cookie *engine.CookieOptions
+	// WebSocket configures the WebSocket transport (origin policy,
+	// compression, connection options).
+	WebSocket conn.AcceptOptions
+	// Poller, if set, serves the sessions' WebSockets: an idle session
+	// then holds no goroutine. See [engine.Options].
+	Poller *conn.Poller
+	// HTTPCompressionThreshold: polling bodies from this size on are
+	// compressed when the request accepts gzip or deflate, as Node's
+	// httpCompression. 0 means 1024; negative turns it off.
+	HTTPCompressionThreshold int
 
 	// MaxAttachments bounds the binary attachments of one packet; more
 	// close the session. 0 means socketio.DefaultMaxAttachments (10).
 	MaxAttachments int
-
-	// MaxBufferedBytes bounds the outgoing data queued for one session and
-	// not yet written to its transport; a session that would exceed it is
-	// closed with [ErrBufferFull]. It also bounds the incoming packets
-	// waiting for the session's handlers: past it, the server stops reading
-	// from the client until the handlers catch up. 0 means 4 MiB.
-	MaxBufferedBytes int
-
-	// MaxSessions bounds the open sessions; a handshake beyond it is
-	// refused with 503. 0 means 10,000; negative means no limit.
-	MaxSessions int
 
 	// EventQueue is the number of incoming packets a session holds for its
 	// handler goroutine before it stops reading from the client. 0 means
 	// 64.
 	EventQueue int
 
-	// UpgradeTimeout bounds the upgrade from polling to WebSocket, from the
-	// WebSocket handshake to the client's upgrade packet. 0 means 10 s.
-	UpgradeTimeout time.Duration
-
 	// ConnectTimeout closes a session that has not joined any namespace
 	// this long after its handshake. 0 means 45 s.
 	ConnectTimeout time.Duration
 
-	// DisablePolling and DisableWebSocket turn a transport off; requests
-	// for it get the "Transport unknown" error.
-	DisablePolling   bool
-	DisableWebSocket bool
+	// ConnectionStateRecovery, if not nil, turns connection state recovery
+	// on. See [RecoveryOptions].
+	ConnectionStateRecovery *RecoveryOptions
 
-	// AllowRequest, if set, is called with every Engine.IO request before
-	// it is served; an error refuses it with 403 and the "Forbidden" error.
-	AllowRequest func(r *http.Request) error
+	// NewAdapter, if set, makes the adapter of each namespace; nil means
+	// [NewMemoryAdapter].
+	NewAdapter func(ns *Namespace) Adapter
 
-	// WebSocket configures the WebSocket transport: origin policy,
-	// compression and connection options. Its ReadLimit is set to
-	// MaxPayload, and a zero WriteTimeout becomes 10 s. The default
-	// origin policy admits same-origin browsers and non-browser clients.
-	WebSocket conn.AcceptOptions
+	// CleanupEmptyChildNamespaces removes a namespace created by a parent
+	// namespace ([Server.OfFunc], [Server.OfPattern]) when its last socket
+	// leaves.
+	CleanupEmptyChildNamespaces bool
 
 	// OnSessionClose, if set, is called once for each session after it
-	// closed and its sockets' disconnect handlers ran, with the reason (see
-	// [Socket.OnDisconnect]) and the error that caused it, if any.
-	OnSessionClose func(sid, reason string, err error)
+	// closed and its sockets' disconnect handlers ran, with the reason its
+	// sockets were given and the error that caused it, if any.
+	OnSessionClose func(sid string, reason DisconnectReason, err error)
 }
 
-// Errors that end a session. The reason passed to disconnect handlers goes
-// with each.
+// Errors that end a session; see also package engine's.
 var (
-	// ErrPingTimeout: the client did not answer a ping within PingTimeout
-	// (reason "ping timeout").
-	ErrPingTimeout = errors.New("realtime: no pong within the ping timeout")
-	// ErrBufferFull: the client did not read fast enough and its queue
-	// passed MaxBufferedBytes (reason "transport error").
-	ErrBufferFull = errors.New("realtime: outgoing buffer full")
-	// ErrPayloadTooLarge: a message or polling body over MaxPayload
-	// (reason "transport error").
-	ErrPayloadTooLarge = errors.New("realtime: payload over the maximum")
+	// ErrPingTimeout: the client did not answer a ping within PingTimeout.
+	ErrPingTimeout = engine.ErrPingTimeout
+	// ErrBufferFull: the client did not read fast enough.
+	ErrBufferFull = engine.ErrBufferFull
+	// ErrPayloadTooLarge: a message or polling body over MaxPayload.
+	ErrPayloadTooLarge = engine.ErrPayloadTooLarge
 	// ErrConnectTimeout: no namespace joined within ConnectTimeout
-	// (reason "transport close").
+	// (reason "forced server close").
 	ErrConnectTimeout = errors.New("realtime: no namespace joined in time")
 	// ErrServerClosed is returned by calls after [Server.Close] (reason
 	// "server shutting down").
 	ErrServerClosed = errors.New("realtime: server closed")
-	// ErrClosed is returned when emitting on a socket or session that has
-	// ended.
+	// ErrClosed is returned when emitting on a socket that has
+	// disconnected.
 	ErrClosed = errors.New("realtime: socket closed")
+	// ErrInvalidState: the client sent a packet its state does not allow:
+	// an event for a namespace it has not joined, a second CONNECT, a
+	// CONNECT_ERROR (reason "forced server close").
+	ErrInvalidState = errors.New("realtime: packet not allowed in the connection's state")
 )
 
-// Server is a Socket.IO server. It is an http.Handler. Its methods are safe
-// for concurrent use.
+// Server is a Socket.IO server. It is an http.Handler; mount it at the path
+// clients use, by default /socket.io/. Its methods are safe for concurrent
+// use. The methods it shares with [Namespace] (Emit, To, Use, ...) act on
+// the main namespace "/".
 type Server struct {
-	opts   Options
-	accept conn.AcceptOptions
+	opts Options
+	eng  *engine.Server
 
 	mu sync.Mutex
 	// guarded by mu
-	sessions   map[string]*session
 	namespaces map[string]*Namespace
+	parents    []*ParentNamespace
+	onNew      []func(*Namespace)
 	closed     bool
 
-	wg sync.WaitGroup // every goroutine of every session
+	wg sync.WaitGroup // the handler goroutines of every session
 }
 
 // NewServer returns a server with the options given and the main namespace
 // "/" created.
 func NewServer(opts *Options) *Server {
-	s := &Server{sessions: map[string]*session{}, namespaces: map[string]*Namespace{}}
+	s := &Server{namespaces: map[string]*Namespace{}}
 	if opts != nil {
 		s.opts = *opts
 	}
 	o := &s.opts
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
-	}
-	def(&o.PingInterval, DefaultPingInterval)
-	def(&o.PingTimeout, DefaultPingTimeout)
-	def(&o.UpgradeTimeout, DefaultUpgradeTimeout)
-	def(&o.ConnectTimeout, DefaultConnectTimeout)
-	if o.MaxPayload <= 0 {
-		o.MaxPayload = DefaultMaxPayload
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = DefaultConnectTimeout
 	}
 	if o.MaxAttachments <= 0 {
 		o.MaxAttachments = socketio.DefaultMaxAttachments
@@ -156,206 +171,239 @@ func NewServer(opts *Options) *Server {
 	if o.MaxBufferedBytes <= 0 {
 		o.MaxBufferedBytes = DefaultMaxBufferedBytes
 	}
-	if o.MaxSessions == 0 {
-		o.MaxSessions = DefaultMaxSessions
-	}
 	if o.EventQueue <= 0 {
 		o.EventQueue = DefaultEventQueue
 	}
-	s.accept = o.WebSocket
-	s.accept.ReadLimit = o.MaxPayload
-	if s.accept.WriteTimeout <= 0 {
-		s.accept.WriteTimeout = DefaultWriteTimeout
+	if r := o.ConnectionStateRecovery; r != nil {
+		c := *r
+		if c.MaxDisconnectionDuration <= 0 {
+			c.MaxDisconnectionDuration = DefaultMaxDisconnectionDuration
+		}
+		o.ConnectionStateRecovery = &c
 	}
+	s.eng = engine.NewServer(&engine.Options{
+		PingInterval:     o.PingInterval,
+		PingTimeout:      o.PingTimeout,
+		MaxPayload:       o.MaxPayload,
+		MaxBufferedBytes: o.MaxBufferedBytes,
+		MaxSessions:      o.MaxSessions,
+		UpgradeTimeout:   o.UpgradeTimeout,
+		DisablePolling:   o.DisablePolling,
+		DisableWebSocket: o.DisableWebSocket,
+		DisableUpgrades:  o.DisableUpgrades,
+		AllowRequest:     o.AllowRequest,
+		GenerateID:       o.GenerateID,
+		CORS:             o.CORS,
+		Cookie:           o.Cookie,
+		WebSocket:        o.WebSocket,
+		Poller:           o.Poller,
+
+		HTTPCompressionThreshold: o.HTTPCompressionThreshold,
+	})
+	s.eng.OnConnection(s.onSession)
 	s.Of(socketio.MainNamespace)
 	return s
 }
 
-// Of returns the namespace with the name given, creating it if needed. A
-// client that asks for a namespace that does not exist gets a CONNECT_ERROR
-// "Invalid namespace".
+// Engine returns the Engine.IO server underneath, for its events
+// (OnConnectionError, OnInitialHeaders, OnHeaders) and sessions.
+func (s *Server) Engine() *engine.Server { return s.eng }
+
+// ServeHTTP serves the Engine.IO requests of both transports.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eng.ServeHTTP(w, r) }
+
+// Of returns the namespace with the name given, creating it if needed (a
+// name without a leading "/" gets one). A name that a parent namespace made
+// with [Server.OfPattern] matches becomes that parent's child. A client that
+// asks for a namespace that does not exist, and that no parent namespace
+// accepts, gets a CONNECT_ERROR "Invalid namespace".
 func (s *Server) Of(name string) *Namespace {
-	if name == "" {
-		name = socketio.MainNamespace
-	}
 	if !strings.HasPrefix(name, "/") {
-		panic("realtime: namespace " + name + " does not start with /")
+		name = "/" + name
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	ns := s.namespaces[name]
-	if ns == nil {
-		ns = newNamespace(s, name)
-		s.namespaces[name] = ns
+	if ns != nil {
+		s.mu.Unlock()
+		return ns
+	}
+	for _, p := range s.parents {
+		if p.re != nil && p.re.MatchString(name) {
+			s.mu.Unlock()
+			return p.child(name)
+		}
+	}
+	ns = newNamespace(s, name, nil)
+	s.namespaces[name] = ns
+	listeners := s.onNew
+	s.mu.Unlock()
+	ns.adapter.Init()
+	if name != socketio.MainNamespace {
+		for _, fn := range listeners {
+			fn(ns)
+		}
 	}
 	return ns
 }
 
-func (s *Server) namespace(name string) *Namespace {
+// OfFunc returns a parent namespace: a client that asks for a namespace
+// that does not exist yet and for which accept returns true gets it
+// created, as a child of the parent (Node's io.of(function)). auth is the
+// client's CONNECT payload.
+func (s *Server) OfFunc(accept func(name string, auth json.RawMessage) bool) *ParentNamespace {
+	p := newParent(s, accept, nil)
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.namespaces[name]
-}
-
-// SessionCount returns the number of open Engine.IO sessions.
-func (s *Server) SessionCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.sessions)
-}
-
-// Close closes every session (reason "server shutting down"), refuses new
-// requests, and waits for the goroutines of every session to end, which a
-// client that stopped reading can hold up for the WebSocket write and close
-// timeouts. Close does not close the listener; shut the http.Server down
-// too.
-func (s *Server) Close() error {
-	s.mu.Lock()
-	s.closed = true
-	all := make([]*session, 0, len(s.sessions))
-	for _, ss := range s.sessions {
-		all = append(all, ss)
-	}
+	s.parents = append(s.parents, p)
 	s.mu.Unlock()
-	for _, ss := range all {
-		ss.close(reasonServerShutdown, ErrServerClosed, true)
+	return p
+}
+
+// OfPattern returns a parent namespace whose children are the namespaces
+// whose names match re (Node's io.of(/regexp/)).
+func (s *Server) OfPattern(re *regexp.Regexp) *ParentNamespace {
+	p := newParent(s, nil, re)
+	s.mu.Lock()
+	s.parents = append(s.parents, p)
+	s.mu.Unlock()
+	return p
+}
+
+// OnNewNamespace adds a listener called with every namespace created after
+// "/", by [Server.Of] or by a parent namespace.
+func (s *Server) OnNewNamespace(fn func(*Namespace)) {
+	s.mu.Lock()
+	s.onNew = append(slices.Clip(s.onNew), fn)
+	s.mu.Unlock()
+}
+
+// namespace returns the namespace a client asks for: an existing one, or
+// one a parent namespace creates, or nil.
+func (s *Server) namespace(name string, auth json.RawMessage) *Namespace {
+	s.mu.Lock()
+	ns := s.namespaces[name]
+	parents := s.parents
+	s.mu.Unlock()
+	if ns != nil {
+		return ns
 	}
-	s.wg.Wait()
-	// Polling sessions kept for a last GET are dropped now.
-	for _, ss := range all {
-		ss.stopLinger()
-		s.remove(ss)
+	for _, p := range parents {
+		if p.accepts(name, auth) {
+			return p.child(name)
+		}
 	}
 	return nil
 }
 
-// ServeHTTP serves the Engine.IO requests of both transports. A bad request
-// gets the status and JSON error body of the reference server, such as 400
-// {"code":1,"message":"Session ID unknown"}.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if q.Get("EIO") != "4" {
-		writeError(w, engineio.UnsupportedVersion)
-		return
-	}
-	transport := q.Get("transport")
-	if (transport != "polling" || s.opts.DisablePolling) && (transport != "websocket" || s.opts.DisableWebSocket) {
-		writeError(w, engineio.UnknownTransport)
-		return
-	}
-	if s.opts.AllowRequest != nil {
-		if err := s.opts.AllowRequest(r); err != nil {
-			writeError(w, engineio.Forbidden)
-			return
-		}
-	}
-	ws := transport == "websocket"
-	if ws && !isUpgrade(r) {
-		writeError(w, engineio.BadRequest)
-		return
-	}
-	sid := q.Get("sid")
-	if sid == "" {
-		if ws {
-			s.handshakeWebSocket(w, r)
-			return
-		}
-		if r.Method != http.MethodGet {
-			writeError(w, engineio.BadHandshakeMethod)
-			return
-		}
-		s.handshakePolling(w, r)
-		return
-	}
+// removeNamespace forgets an empty child namespace.
+func (s *Server) removeNamespace(ns *Namespace) {
 	s.mu.Lock()
-	ss := s.sessions[sid]
-	s.mu.Unlock()
-	if ss == nil {
-		writeError(w, engineio.UnknownSID)
-		return
-	}
-	switch {
-	case ws:
-		ss.serveUpgrade(w, r)
-	case r.Method == http.MethodGet:
-		ss.servePoll(w, r)
-	case r.Method == http.MethodPost:
-		ss.servePost(w, r)
-	default:
-		writeError(w, engineio.BadRequest)
-	}
-}
-
-func isUpgrade(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
-}
-
-func writeError(w http.ResponseWriter, code engineio.ErrorCode) {
-	writeErrorStatus(w, code, code.Status())
-}
-
-func writeErrorStatus(w http.ResponseWriter, code engineio.ErrorCode, status int) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(engineio.AppendError(nil, code))
-}
-
-var errTooManySessions = errors.New("realtime: too many sessions")
-
-// newSession registers a session and starts its goroutines.
-func (s *Server) newSession(r *http.Request, ws *conn.Conn) (*session, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, ErrServerClosed
-	}
-	if s.opts.MaxSessions > 0 && len(s.sessions) >= s.opts.MaxSessions {
-		return nil, errTooManySessions
-	}
-	ss := newSession(s, newID(), r, ws)
-	s.sessions[ss.id] = ss
-	ss.start(ws)
-	return ss, nil
-}
-
-func (s *Server) full() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed || s.opts.MaxSessions > 0 && len(s.sessions) >= s.opts.MaxSessions
-}
-
-func (s *Server) remove(ss *session) {
-	s.mu.Lock()
-	if s.sessions[ss.id] == ss {
-		delete(s.sessions, ss.id)
+	if s.namespaces[ns.name] == ns {
+		delete(s.namespaces, ns.name)
 	}
 	s.mu.Unlock()
 }
 
-func (s *Server) handshakePolling(w http.ResponseWriter, r *http.Request) {
-	ss, err := s.newSession(r, nil)
-	if err != nil {
-		writeErrorStatus(w, engineio.BadRequest, http.StatusServiceUnavailable)
-		return
+// Namespaces returns the names of the namespaces, sorted.
+func (s *Server) Namespaces() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.namespaces))
+	for n := range s.namespaces {
+		out = append(out, n)
 	}
-	writePayload(w, engineio.AppendOpen(nil, ss.handshake()))
+	slices.Sort(out)
+	return out
 }
 
-func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request) {
-	if s.full() {
-		writeErrorStatus(w, engineio.BadRequest, http.StatusServiceUnavailable)
-		return
+// SessionCount returns the number of open Engine.IO sessions.
+func (s *Server) SessionCount() int { return s.eng.SessionCount() }
+
+// Close disconnects every socket (reason "server shutting down"), closes
+// every session and every adapter, refuses new requests, and waits for the
+// goroutines of every session to end. Close does not close the listener;
+// shut the http.Server down too.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	all := make([]*Namespace, 0, len(s.namespaces))
+	for _, ns := range s.namespaces {
+		all = append(all, ns)
 	}
-	c, err := conn.Accept(w, r, &s.accept)
-	if err != nil {
-		return // Accept answered
+	s.mu.Unlock()
+	for _, ns := range all {
+		for _, sock := range ns.localSockets() {
+			sock.client.closeWith(ReasonServerShutdown, ErrServerClosed)
+		}
 	}
-	ss, err := s.newSession(r, c)
-	if err != nil {
-		c.Close(1013, "try again later")
-		return
+	err := s.eng.Close()
+	s.wg.Wait()
+	for _, ns := range all {
+		ns.adapter.Close()
 	}
-	ss.readLoop(c) // the session counted this goroutine and started the writer
+	return err
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// Use adds a middleware to the main namespace; see [Namespace.Use].
+func (s *Server) Use(fn func(*Socket) error) { s.Of("/").Use(fn) }
+
+// OnConnection adds a connection handler to the main namespace.
+func (s *Server) OnConnection(fn func(*Socket)) { s.Of("/").OnConnection(fn) }
+
+// Emit sends an event to every socket of the main namespace.
+func (s *Server) Emit(event string, args ...any) error { return s.Of("/").Emit(event, args...) }
+
+// To returns a broadcast to rooms of the main namespace.
+func (s *Server) To(rooms ...string) Broadcast { return s.Of("/").To(rooms...) }
+
+// In is To.
+func (s *Server) In(rooms ...string) Broadcast { return s.To(rooms...) }
+
+// Except returns a broadcast to the main namespace but rooms.
+func (s *Server) Except(rooms ...string) Broadcast { return s.Of("/").Except(rooms...) }
+
+// Volatile returns a volatile broadcast to the main namespace.
+func (s *Server) Volatile() Broadcast { return s.Of("/").Volatile() }
+
+// Local returns a broadcast to this server's sockets of the main namespace.
+func (s *Server) Local() Broadcast { return s.Of("/").Local() }
+
+// Compress returns a broadcast to the main namespace with compression on
+// or off.
+func (s *Server) Compress(on bool) Broadcast { return s.Of("/").Compress(on) }
+
+// Timeout returns a broadcast to the main namespace whose
+// acknowledgements are awaited for at most d.
+func (s *Server) Timeout(d time.Duration) Broadcast { return s.Of("/").Timeout(d) }
+
+// FetchSockets describes the sockets of the main namespace, cluster-wide.
+func (s *Server) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return s.Of("/").FetchSockets(ctx)
+}
+
+// SocketsJoin makes every socket of the main namespace join rooms.
+func (s *Server) SocketsJoin(rooms ...string) { s.Of("/").SocketsJoin(rooms...) }
+
+// SocketsLeave makes every socket of the main namespace leave rooms.
+func (s *Server) SocketsLeave(rooms ...string) { s.Of("/").SocketsLeave(rooms...) }
+
+// DisconnectSockets disconnects every socket of the main namespace.
+func (s *Server) DisconnectSockets(close bool) { s.Of("/").DisconnectSockets(close) }
+
+// ServerSideEmit sends an event to the other servers; see
+// [Namespace.ServerSideEmit].
+func (s *Server) ServerSideEmit(event string, args ...any) error {
+	return s.Of("/").ServerSideEmit(event, args...)
+}
+
+// onSession sets the Socket.IO connection up on a new Engine.IO session.
+func (s *Server) onSession(sess *engine.Session) {
+	newClient(s, sess)
 }
 
 // newID returns a random id of 20 URL-safe characters.

@@ -14,54 +14,32 @@
 //     message if the sender is not in the room.
 //   - echo(args...) is acknowledged with the same arguments, binary
 //     attachments included.
+//
+// The -redis flag belongs to the cluster build of the same demo, which
+// lives in the realtime/redisadapter module so that this module does not
+// depend on a Redis client:
+//
+//	go -C realtime/redisadapter run ./cmd/chat -addr 127.0.0.1:8080 -redis redis://127.0.0.1:6379
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"log"
-	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
+
+	"github.com/wirelevel/ws/internal/chatapp"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	redisURL := flag.String("redis", "", "Redis URL of a cluster: only in the cluster build (see the command's documentation)")
 	flag.Parse()
-	if err := run(*addr); err != nil {
+	if *redisURL != "" {
+		fmt.Fprintln(os.Stderr, "chat: -redis needs the cluster build: go -C realtime/redisadapter run ./cmd/chat -addr", *addr, "-redis", *redisURL)
+		os.Exit(2)
+	}
+	if err := chatapp.Run(*addr, chatapp.New(nil)); err != nil {
 		fmt.Fprintln(os.Stderr, "chat:", err)
 		os.Exit(1)
 	}
-}
-
-func run(addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	app := newApp()
-	hs := &http.Server{Handler: app.handler(), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	log.Printf("chat: serving http://%s/", ln.Addr())
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	select {
-	case err := <-errc:
-		app.srv.Close()
-		return err
-	case <-sig:
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	app.srv.Close()
-	if err := hs.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }

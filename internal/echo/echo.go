@@ -12,6 +12,10 @@ import (
 	"github.com/wirelevel/ws/frame"
 )
 
+// backlog is how many bytes of echoes Loop lets wait for a slow peer before
+// it stops reading to let them go out.
+const backlog = 1 << 20
+
 // ReadLimit is the largest message the echo endpoints accept: 64 MiB, more
 // than the conformance suite's largest message (16 MiB).
 const ReadLimit = 64 << 20
@@ -41,13 +45,18 @@ func ClientOptions() *conn.DialOptions {
 // Loop echoes every message c receives, text as text and binary as binary,
 // until reading fails, and returns that error. Echoes are queued
 // (QueueMessage), so the replies to everything one read returned leave in
-// one write, before the reader waits for more.
+// one write, before the reader waits for more. A peer that sends faster
+// than it reads is slowed down rather than failed: while a megabyte of
+// echoes waits for it, Loop waits for them to go out before it reads on.
 func Loop(ctx context.Context, c *conn.Conn) error {
 	var buf []byte
 	for {
 		typ, msg, err := c.ReadMessage(ctx, buf)
 		if err != nil {
 			return err
+		}
+		if c.BufferedAmount() >= backlog {
+			c.Flush(ctx)
 		}
 		if err := c.QueueMessage(typ, msg); err != nil {
 			// A write can fail because the peer's close arrived meanwhile;

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,7 +30,13 @@ const (
 	DefaultConnectTimeout    = 20 * time.Second
 	DefaultWriteTimeout      = 10 * time.Second
 	DefaultEventQueue        = 64
+	DefaultMaxPayload        = 16 << 20 // bytes, conn.DefaultReadLimit
 )
+
+// DefaultTransports are the transports of a zero [Options]: HTTP
+// long-polling first, then the upgrade to WebSocket, as the official
+// client.
+var DefaultTransports = []Transport{Polling, WebSocket}
 
 // Options configure a [Client]. The zero value gives the defaults; a nil
 // *Options is the zero value.
@@ -37,8 +46,24 @@ type Options struct {
 	// Namespace is the namespace to join. "" means "/".
 	Namespace string
 	// Auth, if not nil, is sent as JSON in the CONNECT packet; the server's
-	// middleware reads it.
+	// middleware reads it. It must encode as a JSON object.
 	Auth any
+
+	// Transports lists the transports to use, as the official client's
+	// transports option: the client opens the session with the first one
+	// and upgrades to WebSocket if it is in the list and the server offers
+	// it. nil means [DefaultTransports], polling then WebSocket;
+	// []Transport{WebSocket} connects over WebSocket straight away, which
+	// needs one round trip less and no sticky sessions behind a load
+	// balancer.
+	Transports []Transport
+	// NoUpgrade keeps the session on the transport it opened with (the
+	// official client's upgrade: false).
+	NoUpgrade bool
+	// TryAllTransports makes a failed attempt try the next transport of the
+	// list before it counts as failed (the official client's
+	// tryAllTransports).
+	TryAllTransports bool
 
 	// ReconnectDelay, ReconnectDelayMax and Jitter shape the waits between
 	// attempts (see the package documentation). 0 means 500 ms, 5 s and
@@ -57,6 +82,11 @@ type Options struct {
 	// the package documentation. 0 means 64; negative means none.
 	BufferSize int
 
+	// AckTimeout, if positive, bounds the wait of every EmitWithAck, which
+	// then fails with [ErrTimeout] (the official client's ackTimeout).
+	// [Client.Timeout] sets it for one call.
+	AckTimeout time.Duration
+
 	// ConnectTimeout bounds one attempt, from dialing to the namespace's
 	// CONNECT. 0 means 20 s.
 	ConnectTimeout time.Duration
@@ -69,15 +99,36 @@ type Options struct {
 	// socketio.DefaultMaxAttachments.
 	MaxAttachments int
 
-	// Dial configures the WebSocket connection: headers, TLS, proxy,
-	// limits. A zero WriteTimeout becomes 10 s.
+	// MaxPayload bounds what the server sends: the body of a polling
+	// response, and each WebSocket message unless Dial.ReadLimit is set.
+	// A larger response ends the connection with [ErrTooLarge], a larger
+	// message with package conn's close code 1009 error; both are
+	// "transport error". 0 means 16 MiB.
+	MaxPayload int64
+
+	// Dial configures the WebSocket connections: headers, TLS, proxy,
+	// limits. Its Header, Origin, TLSConfig, Proxy and NetDialContext apply
+	// to the polling requests too. A zero WriteTimeout becomes 10 s; it
+	// also bounds each polling POST.
 	Dial conn.DialOptions
+
+	// HTTPClient sends the polling requests. nil means a client with its
+	// own connection pool, set up from Dial.
+	HTTPClient *http.Client
+
+	// Jar keeps the cookies the server sets, such as the "io" cookie load
+	// balancers use for sticky sessions, and sends them with every polling
+	// request and WebSocket handshake. nil means a new in-memory jar for
+	// each Client (or HTTPClient.Jar if that is set).
+	Jar http.CookieJar
 
 	// OnConnect is called each time the client has joined its namespace.
 	OnConnect func()
 	// OnDisconnect is called each time an established connection ends,
-	// with the cause.
-	OnDisconnect func(err error)
+	// with the reason, as the official client names it, and the error
+	// behind it (such as [ErrPingTimeout], [ErrServerDisconnect] or
+	// [ErrClosed]).
+	OnDisconnect func(reason DisconnectReason, err error)
 	// OnConnectError is called for each failed attempt.
 	OnConnectError func(err error)
 	// OnReconnectAttempt is called before each reconnection attempt, after
@@ -85,45 +136,21 @@ type Options struct {
 	OnReconnectAttempt func(attempt int, delay time.Duration)
 }
 
-// Errors the client returns.
-var (
-	ErrClosed       = errors.New("client: closed")
-	ErrNotConnected = errors.New("client: not connected")
-	ErrDropped      = errors.New("client: packet dropped from the full disconnected buffer")
-	ErrDisconnected = errors.New("client: disconnected before the acknowledgement arrived")
-	ErrPingTimeout  = errors.New("client: no ping from the server within pingInterval+pingTimeout")
-	// ErrServerDisconnect: the server disconnected the namespace; the
-	// client does not reconnect.
-	ErrServerDisconnect = errors.New("client: disconnected by the server")
-	errServerClose      = errors.New("client: the server closed the session")
-)
-
-// ConnectError is the server's refusal of the namespace connection
-// (CONNECT_ERROR), with the message and data its middleware gave.
-type ConnectError struct {
-	Message string
-	Data    json.RawMessage
-}
-
-// Error implements error.
-func (e *ConnectError) Error() string { return "client: connection refused: " + e.Message }
-
-// wsMsg is one WebSocket message of an encoded packet.
-type wsMsg struct {
-	typ  conn.MessageType
-	data []byte
-}
-
-// outPacket is an encoded packet waiting in the disconnected buffer.
+// outPacket is an encoded event on its way to the server.
 type outPacket struct {
-	msgs   []wsMsg
+	msgs   []wireMsg
 	ackID  uint64
 	hasAck bool
+	name   string // for the outgoing listeners
+	args   []any
+	// notified: the outgoing listeners saw the packet, as it was handed
+	// to a connection (not again when it is sent from the buffer)
+	notified bool
 }
 
 type ackWait struct {
 	ch   chan ackResult // capacity 1
-	sent bool           // written on a connection
+	sent bool           // handed to a transport
 }
 
 type ackResult struct {
@@ -134,40 +161,52 @@ type ackResult struct {
 // Client is a Socket.IO client connection to one namespace that reconnects
 // by itself. Create one with [New] or [Dial].
 type Client struct {
-	opts  Options
-	wsURL string
-	nsp   string
-	auth  []byte
+	opts       Options
+	base       url.URL    // http or https, with the path
+	query      url.Values // of the URL given to New, with EIO=4
+	transports []Transport
+	nsp        string
+	auth       []byte
+	httpc      *http.Client
+	ownHTTP    *http.Transport // closed at the end if ours
+	jar        http.CookieJar
+	stamp      atomic.Uint64 // cache-busting counter of polling requests
 
 	ctx    context.Context // canceled by Close
 	cancel context.CancelFunc
 	events chan *Event
-	done   chan struct{} // closed when the connecting goroutine ends
+	done   chan struct{} // closed when the client's goroutines have ended
 	wg     sync.WaitGroup
 
 	dropped  atomic.Uint64
 	firstErr chan error // capacity 1: result of the first attempt, for Dial
 
-	sendMu sync.Mutex // held while writing, so the buffer flush keeps order
+	sendMu sync.Mutex // held while handing packets to the engine, so the buffer flush keeps order
 
 	mu sync.Mutex
 	// guarded by mu
-	cn       *conn.Conn // nil while disconnected
-	gen      uint64     // connection generation
-	id       string
-	buf      []outPacket
-	acks     map[uint64]*ackWait
-	nextAck  uint64
-	handlers map[string]func(*Event)
-	closed   bool
-	endErr   error
+	eng       *engine // nil while disconnected
+	gen       uint64  // connection generation
+	id        string
+	pid       string // the private session id, for recovery
+	offset    string // of the last event received with a pid
+	hasOffset bool
+	recovered bool
+	buf       []outPacket
+	acks      map[uint64]*ackWait
+	nextAck   uint64
+	listeners map[string][]*listener
+	anyIn     []*listener
+	anyOut    []*outListener
+	closed    bool
+	endErr    error
 }
 
 // New returns a client that connects to the server at rawURL (http, https,
-// ws or wss; the path is replaced by Options.Path) in the background and
-// keeps reconnecting.
+// ws or wss; the path is replaced by Options.Path, the query is kept) in the
+// background and keeps reconnecting.
 func New(rawURL string, opts *Options) (*Client, error) {
-	c := &Client{acks: map[uint64]*ackWait{}, handlers: map[string]func(*Event){}, done: make(chan struct{}), firstErr: make(chan error, 1)}
+	c := &Client{acks: map[uint64]*ackWait{}, listeners: map[string][]*listener{}, firstErr: make(chan error, 1)}
 	if opts != nil {
 		c.opts = *opts
 	}
@@ -182,10 +221,19 @@ func New(rawURL string, opts *Options) (*Client, error) {
 	}
 	if o.Auth != nil {
 		b, err := json.Marshal(o.Auth)
-		if err != nil || len(b) == 0 || b[0] != '{' {
+		if err != nil || len(b) < 2 || b[0] != '{' {
 			return nil, fmt.Errorf("client: auth must encode as a JSON object")
 		}
 		c.auth = b
+	}
+	c.transports = slices.Clone(o.Transports)
+	if len(c.transports) == 0 {
+		c.transports = slices.Clone(DefaultTransports)
+	}
+	for _, t := range c.transports {
+		if t != Polling && t != WebSocket {
+			return nil, fmt.Errorf("client: unknown transport %q", t)
+		}
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -193,23 +241,47 @@ func New(rawURL string, opts *Options) (*Client, error) {
 	}
 	switch u.Scheme {
 	case "http", "ws":
-		u.Scheme = "ws"
+		u.Scheme = "http"
 	case "https", "wss":
-		u.Scheme = "wss"
+		u.Scheme = "https"
 	default:
 		return nil, fmt.Errorf("client: unsupported URL scheme %q", u.Scheme)
 	}
-	u.Path = o.Path
-	q := u.Query()
-	q.Set("EIO", "4")
-	q.Set("transport", "websocket")
-	u.RawQuery = q.Encode()
-	c.wsURL = u.String()
+	u.Path, u.RawPath, u.Fragment = o.Path, "", ""
+	c.query = u.Query()
+	c.query.Set("EIO", "4")
+	u.RawQuery = ""
+	c.base = *u
+	c.httpc = o.HTTPClient
+	c.jar = o.Jar
+	if c.httpc == nil {
+		c.httpc = newHTTPClient(o)
+		c.ownHTTP, _ = c.httpc.Transport.(*http.Transport)
+	} else if c.httpc.Jar != nil {
+		// One jar, applied by the client to polling and WebSocket alike.
+		if c.jar == nil {
+			c.jar = c.httpc.Jar
+		}
+		hc := *c.httpc
+		hc.Jar = nil
+		c.httpc = &hc
+	}
+	if c.jar == nil {
+		c.jar, _ = cookiejar.New(nil) // cannot fail without options
+	}
 	c.events = make(chan *Event, o.EventQueue)
+	c.done = make(chan struct{})
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.wg.Add(2)
 	go c.dispatch()
 	go c.run()
+	go func() {
+		c.wg.Wait()
+		if c.ownHTTP != nil {
+			c.ownHTTP.CloseIdleConnections()
+		}
+		close(c.done)
+	}()
 	return c, nil
 }
 
@@ -232,12 +304,16 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 	return c, nil
 }
 
+func (c *Client) wantUpgrade() bool {
+	return !c.opts.NoUpgrade && slices.Contains(c.transports, WebSocket)
+}
+
 // ID returns the socket id the server gave the current connection, or ""
 // while disconnected.
 func (c *Client) ID() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.cn == nil {
+	if c.eng == nil {
 		return ""
 	}
 	return c.id
@@ -247,7 +323,30 @@ func (c *Client) ID() string {
 func (c *Client) Connected() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.cn != nil
+	return c.eng != nil
+}
+
+// Recovered reports whether the last connection recovered the state of the
+// one before, as Node's socket.recovered: the server has connection state
+// recovery on and answered the CONNECT with the same private session id
+// (pid) the client sent. The socket id and rooms are then the old ones, and
+// the server sent the events the client missed, in order.
+func (c *Client) Recovered() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.recovered
+}
+
+// Transport returns the transport of the current connection, or "" while
+// disconnected. It changes from [Polling] to [WebSocket] on upgrade.
+func (c *Client) Transport() Transport {
+	c.mu.Lock()
+	e := c.eng
+	c.mu.Unlock()
+	if e == nil {
+		return ""
+	}
+	return e.transport()
 }
 
 func (c *Client) isClosed() bool {
@@ -259,178 +358,27 @@ func (c *Client) isClosed() bool {
 // Dropped returns the number of packets dropped from the full buffer.
 func (c *Client) Dropped() uint64 { return c.dropped.Load() }
 
-// Done returns a channel closed when the client has stopped for good:
-// after Close, after a refusal or DISCONNECT from the server, or when
-// reconnection gave up. [Client.Err] then tells why; emits return
-// [ErrClosed] from then on.
+// Done returns a channel closed when the client has stopped for good and
+// its goroutines have ended: after Close, after a refusal or DISCONNECT
+// from the server, or when reconnection gave up. [Client.Err] then tells
+// why; emits return [ErrClosed] from then on.
 func (c *Client) Done() <-chan struct{} { return c.done }
 
-// Err returns why the client stopped, or nil while it runs.
+// Err returns why the client stopped, or nil while it runs: [ErrClosed]
+// after Close, a [*ConnectError] or the last attempt's error when
+// connecting failed, or a [*DisconnectError] when the end of a connection
+// ended the client.
 func (c *Client) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.endErr
 }
 
-// On sets the handler for an event, replacing any earlier one.
-func (c *Client) On(event string, fn func(e *Event)) {
-	c.mu.Lock()
-	c.handlers[event] = fn
-	c.mu.Unlock()
-}
-
-// Emit sends an event, or buffers it while disconnected (see the package
-// documentation). []byte arguments become binary attachments; they are
-// copied.
-func (c *Client) Emit(event string, args ...any) error {
-	msgs, err := c.encodeEvent(event, args, 0, false)
-	if err != nil {
-		return err
-	}
-	return c.send(outPacket{msgs: msgs})
-}
-
-// EmitWithAck sends an event that asks the server for an acknowledgement
-// and waits for it until ctx is done (use context.WithTimeout for an
-// acknowledgement timeout). While disconnected the event is buffered like
-// Emit's.
-func (c *Client) EmitWithAck(ctx context.Context, event string, args ...any) (socketio.Args, error) {
-	w := &ackWait{ch: make(chan ackResult, 1)}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return socketio.Args{}, ErrClosed
-	}
-	id := c.nextAck
-	c.nextAck++
-	c.acks[id] = w
-	c.mu.Unlock()
-	msgs, err := c.encodeEvent(event, args, id, true)
-	if err == nil {
-		err = c.send(outPacket{msgs: msgs, ackID: id, hasAck: true})
-	}
-	if err != nil {
-		c.forgetAck(id)
-		return socketio.Args{}, err
-	}
-	select {
-	case r := <-w.ch:
-		return r.args, r.err
-	case <-ctx.Done():
-		c.forgetAck(id)
-		return socketio.Args{}, ctx.Err()
-	}
-}
-
-func (c *Client) forgetAck(id uint64) {
-	c.mu.Lock()
-	delete(c.acks, id)
-	c.mu.Unlock()
-}
-
-// failAckLocked ends the wait for acknowledgement id with err.
-func (c *Client) failAckLocked(id uint64, err error) {
-	if w := c.acks[id]; w != nil {
-		delete(c.acks, id)
-		w.ch <- ackResult{err: err}
-	}
-}
-
-func (c *Client) encodeEvent(event string, args []any, id uint64, hasID bool) ([]wsMsg, error) {
-	data, atts, err := socketio.AppendEvent(nil, nil, event, args...)
-	if err != nil {
-		return nil, err
-	}
-	p := &socketio.Packet{Type: socketio.Event, Namespace: c.nsp, HasID: hasID, ID: id, Data: data, Attachments: atts}
-	if len(atts) > 0 {
-		p.Type = socketio.BinaryEvent
-	}
-	return encode(p), nil
-}
-
-// encode returns the WebSocket messages of a packet; attachments are
-// copied.
-func encode(p *socketio.Packet) []wsMsg {
-	text := append([]byte{'0' + byte(engineio.Message)}, socketio.AppendPacket(nil, p)...)
-	msgs := []wsMsg{{conn.Text, text}}
-	for _, a := range p.Attachments {
-		msgs = append(msgs, wsMsg{conn.Binary, append([]byte(nil), a...)})
-	}
-	return msgs
-}
-
-// send writes a packet on the current connection, or buffers it.
-func (c *Client) send(p outPacket) error {
-	c.sendMu.Lock()
-	defer c.sendMu.Unlock()
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return ErrClosed
-	}
-	cn := c.cn
-	if cn == nil {
-		defer c.mu.Unlock()
-		return c.bufferLocked(p, false)
-	}
-	if p.hasAck {
-		if w := c.acks[p.ackID]; w != nil {
-			w.sent = true
-		}
-	}
-	c.mu.Unlock()
-	if err := writeAll(c.ctx, cn, p.msgs); err != nil {
-		// The connection is broken; the reader will notice. Keep the
-		// packet for the next one.
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if c.cn == cn {
-			c.cn = nil
-		}
-		if w := c.acks[p.ackID]; p.hasAck && w != nil {
-			w.sent = false
-		}
-		cn.CloseNow()
-		return c.bufferLocked(p, true)
-	}
-	return nil
-}
-
-// bufferLocked keeps a packet for the next connection, dropping the oldest
-// when the buffer is full; front puts it first.
-func (c *Client) bufferLocked(p outPacket, front bool) error {
-	size := c.opts.BufferSize
-	if size < 0 {
-		return ErrNotConnected
-	}
-	if len(c.buf) >= size {
-		old := c.buf[0]
-		c.buf = c.buf[1:]
-		c.dropped.Add(1)
-		if old.hasAck {
-			c.failAckLocked(old.ackID, ErrDropped)
-		}
-	}
-	if front {
-		c.buf = append([]outPacket{p}, c.buf...)
-	} else {
-		c.buf = append(c.buf, p)
-	}
-	return nil
-}
-
-func writeAll(ctx context.Context, cn *conn.Conn, msgs []wsMsg) error {
-	for _, m := range msgs {
-		if err := cn.WriteMessage(ctx, m.typ, m.data); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Close leaves the namespace (sending DISCONNECT), closes the connection,
-// stops reconnecting and waits for the client's goroutines to end. Waiting
-// EmitWithAck calls return [ErrClosed].
+// Close leaves the namespace (sending DISCONNECT), closes the session,
+// stops reconnecting and waits for the client's goroutines to end; it must
+// not be called from a listener or hook, which it would wait for (call go
+// c.Close() there). OnDisconnect, if the client was connected, gets
+// [ReasonClientDisconnect]. Waiting EmitWithAck calls return [ErrClosed].
 func (c *Client) Close() error {
 	c.sendMu.Lock()
 	c.mu.Lock()
@@ -441,14 +389,16 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.closed = true
-	cn := c.cn
+	e := c.eng
 	c.mu.Unlock()
-	if cn != nil {
-		writeAll(c.ctx, cn, encode(&socketio.Packet{Type: socketio.Disconnect, Namespace: c.nsp}))
+	if e != nil {
+		ctx, cancel := context.WithTimeout(c.ctx, c.opts.Dial.WriteTimeout)
+		e.write(ctx, encode(&socketio.Packet{Type: socketio.Disconnect, Namespace: c.nsp}), nil, false)
+		cancel()
 	}
 	c.sendMu.Unlock()
-	if cn != nil {
-		cn.Close(1000, "") // the reader takes the server's close frame
+	if e != nil {
+		e.shutdown(c.opts.Dial.WriteTimeout)
 	}
 	c.cancel()
 	c.wg.Wait()
@@ -500,7 +450,6 @@ func (c *Client) run() {
 		case c.firstErr <- endErr:
 		default:
 		}
-		close(c.done)
 	}()
 	attempt, failures := 0, 0
 	reported := false // the first attempt's result went to firstErr
@@ -518,14 +467,14 @@ func (c *Client) run() {
 				f(attempt, d)
 			}
 		}
-		cn, hs, dec, err := c.connect()
+		e, dec, err := c.connect()
 		if err != nil && !reported {
 			reported = true
 			c.firstErr <- err // capacity 1, sent once
 		}
 		if c.ctx.Err() != nil {
-			if cn != nil {
-				cn.CloseNow()
+			if e != nil {
+				e.close()
 			}
 			return
 		}
@@ -543,10 +492,12 @@ func (c *Client) run() {
 			continue
 		}
 		attempt, failures = 1, 0
-		if !c.online(cn) {
-			cn.CloseNow()
+		flushed, ok := c.online(e)
+		if !ok {
+			e.close()
 			return
 		}
+		c.notifyOut(flushed...)
 		if !reported {
 			reported = true
 			c.firstErr <- nil
@@ -554,61 +505,108 @@ func (c *Client) run() {
 		if f := c.opts.OnConnect; f != nil {
 			f()
 		}
-		err = c.readLoop(cn, hs, dec)
-		c.offline(cn)
-		cn.CloseNow()
+		err = c.readLoop(e, dec)
+		if e.failed() == nil && !c.isClosed() {
+			// A DISCONNECT or a malformed packet: the session itself
+			// works, so end it properly, as the official client does.
+			e.shutdown(c.opts.Dial.WriteTimeout)
+		}
+		c.offline(e)
+		de := disconnectError(err)
+		if c.isClosed() {
+			de = &DisconnectError{Reason: ReasonClientDisconnect, Err: ErrClosed}
+		}
+		if f := c.opts.OnDisconnect; f != nil {
+			f(de.Reason, de.Err)
+		}
 		if c.ctx.Err() != nil || c.isClosed() {
 			return
 		}
-		if f := c.opts.OnDisconnect; f != nil {
-			f(err)
-		}
-		if errors.Is(err, ErrServerDisconnect) || c.opts.NoReconnect {
-			endErr = err
+		if de.Reason == ReasonServerDisconnect || c.opts.NoReconnect {
+			endErr = de
 			return
 		}
 	}
 }
 
+// disconnectError returns the *DisconnectError in err, or one for
+// "transport close" around err.
+func disconnectError(err error) *DisconnectError {
+	var de *DisconnectError
+	if errors.As(err, &de) {
+		return de
+	}
+	return &DisconnectError{Reason: ReasonTransportClose, Err: err}
+}
+
 // online flushes the buffer to a new connection and makes it current. It
-// reports false if the client was closed meanwhile.
-func (c *Client) online(cn *conn.Conn) bool {
+// returns the flushed packets, and false if the client was closed
+// meanwhile.
+func (c *Client) online(e *engine) ([]*outPacket, bool) {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
+	var flushed []*outPacket
 	for {
 		c.mu.Lock()
 		if c.closed {
 			c.mu.Unlock()
-			return false
+			return nil, false
 		}
 		if len(c.buf) == 0 {
-			c.cn = cn
-			c.gen++
+			c.eng = e
+			c.buf = nil
 			c.mu.Unlock()
-			return true
+			return flushed, true
 		}
-		p := c.buf[0]
+		p := new(outPacket)
+		*p = c.buf[0]
+		c.buf[0] = outPacket{}
 		c.buf = c.buf[1:]
 		if w := c.acks[p.ackID]; p.hasAck && w != nil {
 			w.sent = true
 		}
 		c.mu.Unlock()
-		if err := writeAll(c.ctx, cn, p.msgs); err != nil {
+		if err := e.write(c.ctx, p.msgs, p, false); err != nil {
 			c.mu.Lock()
-			c.bufferLocked(p, true)
+			if w := c.acks[p.ackID]; p.hasAck && w != nil {
+				w.sent = false
+			}
+			c.buf = append([]outPacket{*p}, c.buf...)
+			c.eng = e // the reader fails at once and we reconnect
 			c.mu.Unlock()
-			return true // the reader fails at once and we reconnect
+			return flushed, true
 		}
+		flushed = append(flushed, p)
 	}
 }
 
-// offline marks the client disconnected and fails the acknowledgements of
-// packets already written.
-func (c *Client) offline(cn *conn.Conn) {
+// offline closes a connection that ended, marks the client disconnected,
+// buffers again the packets that were queued but not posted, and fails the
+// acknowledgements of packets already sent.
+func (c *Client) offline(e *engine) {
+	unsent := e.close()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.cn == cn {
-		c.cn = nil
+	if c.eng == e {
+		c.eng = nil
+	}
+	if c.opts.BufferSize >= 0 && !c.closed {
+		var again []outPacket
+		for _, it := range unsent {
+			if it.p == nil {
+				continue
+			}
+			if w := c.acks[it.p.ackID]; it.p.hasAck && w != nil {
+				w.sent = false
+			}
+			again = append(again, *it.p)
+		}
+		if len(again) > 0 {
+			c.buf = append(again, c.buf...)
+			for len(c.buf) > c.opts.BufferSize {
+				c.dropOldestLocked()
+			}
+		}
 	}
 	for id, w := range c.acks {
 		if w.sent {
@@ -617,63 +615,44 @@ func (c *Client) offline(cn *conn.Conn) {
 	}
 }
 
-// connect dials, reads the handshake and joins the namespace.
-func (c *Client) connect() (*conn.Conn, engineio.Handshake, *socketio.Decoder, error) {
-	var hs engineio.Handshake
+// connect opens a session, with each transport in turn if TryAllTransports
+// is set, and joins the namespace. Events the server sends before its
+// CONNECT (the missed events of a recovered session) go to the handlers.
+func (c *Client) connect() (*engine, *socketio.Decoder, error) {
 	ctx, cancel := context.WithTimeout(c.ctx, c.opts.ConnectTimeout)
 	defer cancel()
-	cn, err := conn.Dial(ctx, c.wsURL, &c.opts.Dial)
-	if err != nil {
-		return nil, hs, nil, err
+	var e *engine
+	var err error
+	for i, t := range c.transports {
+		e = newEngine(c, t)
+		if err = e.open(ctx); err == nil {
+			break
+		}
+		e.close()
+		if !c.opts.TryAllTransports || ctx.Err() != nil || i == len(c.transports)-1 {
+			return nil, nil, connectCause(err)
+		}
 	}
-	fail := func(err error) (*conn.Conn, engineio.Handshake, *socketio.Decoder, error) {
-		cn.CloseNow()
-		return nil, hs, nil, err
+	fail := func(err error) (*engine, *socketio.Decoder, error) {
+		e.close()
+		return nil, nil, connectCause(err)
 	}
-	typ, b, err := cn.ReadMessage(ctx, nil)
-	if err != nil {
-		return fail(err)
-	}
-	p, err := engineio.ParsePacket(b)
-	if err == nil && (typ != conn.Text || p.Type != engineio.Open) {
-		err = fmt.Errorf("client: first packet is %s, want open", p.Type)
-	}
-	if err == nil {
-		hs, err = engineio.ParseHandshake(p.Data)
-	}
-	if err != nil {
-		return fail(err)
-	}
-	req := encode(&socketio.Packet{Type: socketio.Connect, Namespace: c.nsp, Data: c.auth})
-	if err := writeAll(ctx, cn, req); err != nil {
+	c.mu.Lock()
+	c.gen++
+	gen := c.gen
+	data := c.connectDataLocked()
+	c.mu.Unlock()
+	req := encode(&socketio.Packet{Type: socketio.Connect, Namespace: c.nsp, Data: data})
+	if err := e.write(ctx, req, nil, false); err != nil {
 		return fail(err)
 	}
 	dec := &socketio.Decoder{MaxAttachments: c.opts.MaxAttachments}
 	for {
-		typ, b, err := cn.ReadMessage(ctx, nil)
+		p, err := e.recv(ctx)
 		if err != nil {
 			return fail(err)
 		}
-		if typ != conn.Text {
-			continue
-		}
-		p, err := engineio.ParsePacket(b)
-		if err != nil {
-			return fail(err)
-		}
-		switch p.Type {
-		case engineio.Ping:
-			if err := cn.WriteMessage(ctx, conn.Text, []byte{'0' + byte(engineio.Pong)}); err != nil {
-				return fail(err)
-			}
-			continue
-		case engineio.Close:
-			return fail(errServerClose)
-		case engineio.Message:
-		default:
-			continue
-		}
-		sp, err := dec.Text(p.Data)
+		sp, err := decode(dec, p)
 		if err != nil {
 			return fail(err)
 		}
@@ -684,14 +663,17 @@ func (c *Client) connect() (*conn.Conn, engineio.Handshake, *socketio.Decoder, e
 		case socketio.Connect:
 			var body struct {
 				SID string `json:"sid"`
+				PID string `json:"pid"`
 			}
 			if json.Unmarshal(sp.Data, &body) != nil || body.SID == "" {
 				return fail(fmt.Errorf("client: CONNECT without a sid"))
 			}
 			c.mu.Lock()
 			c.id = body.SID
+			c.recovered = body.PID != "" && body.PID == c.pid
+			c.pid = body.PID
 			c.mu.Unlock()
-			return cn, hs, dec, nil
+			return e, dec, nil
 		case socketio.ConnectError:
 			ce := &ConnectError{}
 			var body struct {
@@ -704,52 +686,76 @@ func (c *Client) connect() (*conn.Conn, engineio.Handshake, *socketio.Decoder, e
 				json.Unmarshal(sp.Data, &ce.Message)
 			}
 			return fail(ce)
+		case socketio.Event, socketio.BinaryEvent:
+			if err := c.deliver(sp, gen); err != nil {
+				return fail(err)
+			}
 		}
 	}
 }
 
-// readLoop reads the connection until it fails. The read deadline is
-// pingInterval+pingTimeout after the last ping, as the protocol asks.
-func (c *Client) readLoop(cn *conn.Conn, hs engineio.Handshake, dec *socketio.Decoder) error {
+// connectCause returns the error behind a failed attempt: a connection
+// that never joined its namespace was not disconnected.
+func connectCause(err error) error {
+	var de *DisconnectError
+	if errors.As(err, &de) && de.Err != nil {
+		return de.Err
+	}
+	return err
+}
+
+// connectDataLocked returns the data of the CONNECT packet: the auth
+// object, preceded by the pid and offset of the last session, if there was
+// one, as {pid, offset, ...auth} (keys of auth win, as in the official
+// client).
+func (c *Client) connectDataLocked() []byte {
+	if c.pid == "" {
+		return c.auth
+	}
+	b := append([]byte(`{"pid":`), jsonString(c.pid)...)
+	if c.hasOffset {
+		b = append(b, `,"offset":`...)
+		b = append(b, jsonString(c.offset)...)
+	}
+	if len(c.auth) > 2 {
+		b = append(b, ',')
+		b = append(b, c.auth[1:len(c.auth)-1]...)
+	}
+	return append(b, '}')
+}
+
+func jsonString(s string) []byte {
+	b, _ := json.Marshal(s) // cannot fail for a string
+	return b
+}
+
+// decode passes one Engine.IO message to the Socket.IO decoder; a
+// malformed packet is a "parse error".
+func decode(dec *socketio.Decoder, p engineio.Packet) (*socketio.Packet, error) {
+	var sp *socketio.Packet
+	var err error
+	if p.Binary {
+		sp, err = dec.Binary(p.Data)
+	} else {
+		sp, err = dec.Text(p.Data)
+	}
+	if err != nil {
+		return nil, &DisconnectError{Reason: ReasonParseError, Err: err}
+	}
+	return sp, nil
+}
+
+// readLoop reads the connection until it fails.
+func (c *Client) readLoop(e *engine, dec *socketio.Decoder) error {
 	c.mu.Lock()
 	gen := c.gen
 	c.mu.Unlock()
-	window := time.Duration(hs.PingInterval+hs.PingTimeout) * time.Millisecond
-	cn.SetReadDeadline(time.Now().Add(window))
 	for {
-		typ, b, err := cn.ReadMessage(c.ctx, nil)
+		p, err := e.recv(c.ctx)
 		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-				return ErrPingTimeout
-			}
 			return err
 		}
-		var sp *socketio.Packet
-		if typ == conn.Binary {
-			sp, err = dec.Binary(b)
-		} else {
-			var p engineio.Packet
-			if p, err = engineio.ParsePacket(b); err != nil {
-				return err
-			}
-			switch p.Type {
-			case engineio.Ping:
-				cn.SetReadDeadline(time.Now().Add(window))
-				c.sendMu.Lock()
-				err := cn.WriteMessage(c.ctx, conn.Text, []byte{'0' + byte(engineio.Pong)})
-				c.sendMu.Unlock()
-				if err != nil {
-					return err
-				}
-				continue
-			case engineio.Close:
-				return errServerClose
-			case engineio.Message:
-				sp, err = dec.Text(p.Data)
-			default:
-				continue
-			}
-		}
+		sp, err := decode(dec, p)
 		if err != nil {
 			return err
 		}
@@ -758,20 +764,13 @@ func (c *Client) readLoop(cn *conn.Conn, hs engineio.Handshake, dec *socketio.De
 		}
 		switch sp.Type {
 		case socketio.Event, socketio.BinaryEvent:
-			name, args, err := socketio.ParseEvent(sp)
-			if err != nil {
+			if err := c.deliver(sp, gen); err != nil {
 				return err
-			}
-			e := &Event{Name: name, Args: args, c: c, gen: gen, id: sp.ID, wantsAck: sp.HasID}
-			select {
-			case c.events <- e:
-			case <-c.ctx.Done():
-				return ErrClosed
 			}
 		case socketio.Ack, socketio.BinaryAck:
 			args, err := socketio.ParseArgs(sp)
 			if err != nil {
-				return err
+				return &DisconnectError{Reason: ReasonParseError, Err: err}
 			}
 			c.mu.Lock()
 			if w := c.acks[sp.ID]; w != nil && sp.HasID {
@@ -780,14 +779,36 @@ func (c *Client) readLoop(cn *conn.Conn, hs engineio.Handshake, dec *socketio.De
 			}
 			c.mu.Unlock()
 		case socketio.Disconnect:
-			return ErrServerDisconnect
+			return &DisconnectError{Reason: ReasonServerDisconnect, Err: ErrServerDisconnect}
 		}
 	}
 }
 
-func isTimeout(err error) bool {
-	var t interface{ Timeout() bool }
-	return errors.As(err, &t) && t.Timeout()
+// deliver queues an event for the handler goroutine, waiting while the
+// queue is full. With a pid, a last argument that is a string is the
+// event's offset, remembered for recovery.
+func (c *Client) deliver(sp *socketio.Packet, gen uint64) error {
+	name, args, err := socketio.ParseEvent(sp)
+	if err != nil {
+		return &DisconnectError{Reason: ReasonParseError, Err: err}
+	}
+	c.mu.Lock()
+	if c.pid != "" && args.Len() > 0 {
+		if raw := args.Raw(args.Len() - 1); len(raw) > 0 && raw[0] == '"' {
+			var s string
+			if json.Unmarshal(raw, &s) == nil {
+				c.offset, c.hasOffset = s, true
+			}
+		}
+	}
+	c.mu.Unlock()
+	ev := &Event{Name: name, Args: args, c: c, gen: gen, id: sp.ID, wantsAck: sp.HasID}
+	select {
+	case c.events <- ev:
+		return nil
+	case <-c.ctx.Done():
+		return ErrClosed
+	}
 }
 
 // dispatch is the handler goroutine.
@@ -796,62 +817,11 @@ func (c *Client) dispatch() {
 	for {
 		select {
 		case e := <-c.events:
-			c.mu.Lock()
-			fn := c.handlers[e.Name]
-			c.mu.Unlock()
-			if fn != nil {
-				fn(e)
-			}
+			c.dispatchEvent(e)
 		case <-c.ctx.Done():
 			return
 		}
 	}
-}
-
-// Event is an event received from the server.
-type Event struct {
-	Name string
-	Args socketio.Args
-
-	c        *Client
-	gen      uint64
-	id       uint64
-	wantsAck bool
-	acked    atomic.Bool
-}
-
-// WantsAck reports whether the server asked for an acknowledgement.
-func (e *Event) WantsAck() bool { return e.wantsAck }
-
-// Ack sends the acknowledgement the server asked for, at most once. It
-// fails with [ErrNotConnected] if the connection the event came on has
-// ended.
-func (e *Event) Ack(args ...any) error {
-	if !e.wantsAck {
-		return errors.New("client: the event wants no acknowledgement")
-	}
-	if e.acked.Swap(true) {
-		return errors.New("client: the event is already acknowledged")
-	}
-	data, atts, err := socketio.AppendArgs(nil, nil, args...)
-	if err != nil {
-		return err
-	}
-	p := &socketio.Packet{Type: socketio.Ack, Namespace: e.c.nsp, HasID: true, ID: e.id, Data: data, Attachments: atts}
-	if len(atts) > 0 {
-		p.Type = socketio.BinaryAck
-	}
-	c := e.c
-	c.sendMu.Lock()
-	defer c.sendMu.Unlock()
-	c.mu.Lock()
-	cn := c.cn
-	same := c.gen == e.gen && cn != nil
-	c.mu.Unlock()
-	if !same {
-		return ErrNotConnected
-	}
-	return writeAll(c.ctx, cn, encode(p))
 }
 
 // fillDefaults replaces the zero values of o by the defaults.
@@ -882,6 +852,12 @@ func fillDefaults(o *Options) {
 	}
 	if o.EventQueue <= 0 {
 		o.EventQueue = DefaultEventQueue
+	}
+	if o.MaxPayload <= 0 {
+		o.MaxPayload = DefaultMaxPayload
+	}
+	if o.Dial.ReadLimit == 0 {
+		o.Dial.ReadLimit = o.MaxPayload
 	}
 	if o.Dial.WriteTimeout <= 0 {
 		o.Dial.WriteTimeout = DefaultWriteTimeout

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wirelevel/ws/realtime"
 	"github.com/wirelevel/ws/realtime/internal/nodepeer"
+	"github.com/wirelevel/ws/realtime/socketio"
 )
 
 // newApp returns a server with the events the tests use.
@@ -94,11 +95,18 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 
 func TestEventsAcksBinary(t *testing.T) {
 	addr, _ := server(t, "127.0.0.1:0")
-	c, err := Dial(ctxT(t, 5*time.Second), "http://"+addr, nil)
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { testEventsAcksBinary(t, addr, m.transports, m.want) })
+	}
+}
+
+func testEventsAcksBinary(t *testing.T, addr string, transports []Transport, want Transport) {
+	c, err := Dial(ctxT(t, 5*time.Second), "http://"+addr, &Options{Transports: transports})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	waitFor(t, "transport "+string(want), func() bool { return c.Transport() == want })
 	if c.ID() == "" {
 		t.Error("no socket id after Dial")
 	}
@@ -215,7 +223,7 @@ func TestReconnect(t *testing.T) {
 		ReconnectDelay:     20 * time.Millisecond,
 		ReconnectDelayMax:  200 * time.Millisecond,
 		OnConnect:          func() { connects.Add(1) },
-		OnDisconnect:       func(error) { disconnects.Add(1) },
+		OnDisconnect:       func(DisconnectReason, error) { disconnects.Add(1) },
 		OnReconnectAttempt: func(int, time.Duration) { attempts.Add(1) },
 	})
 	if err != nil {
@@ -381,7 +389,13 @@ func TestNodeServer(t *testing.T) {
 	if err != nil || len(vals) != 3 || vals[0] != "hi" || !bytes.Equal(vals[1].([]byte), []byte{1, 2, 3}) {
 		t.Fatalf("echo from Node = %v, %v", vals, err)
 	}
-	deep := vals[2].(map[string]any)["deep"].([]any)[0]
+	obj, _ := vals[2].(socketio.Object)
+	d, _ := obj.Get("deep")
+	arr, _ := d.([]any)
+	var deep any
+	if len(arr) > 0 {
+		deep = arr[0]
+	}
 	if b, ok := deep.([]byte); !ok || !bytes.Equal(b, []byte{4}) {
 		t.Errorf("nested attachment from Node = %v", deep)
 	}

@@ -86,9 +86,17 @@ func (c ErrorCode) Status() int {
 // AppendError appends the JSON error body for c, such as
 // {"code":1,"message":"Session ID unknown"}.
 func AppendError(dst []byte, c ErrorCode) []byte {
+	return AppendErrorMessage(dst, c, c.String())
+}
+
+// AppendErrorMessage appends a JSON error body for c with a message of the
+// server's own, as the reference server writes for a request its
+// allowRequest hook refused: {"code":4,"message":"…"}.
+func AppendErrorMessage(dst []byte, c ErrorCode, msg string) []byte {
 	dst = append(dst, `{"code":`...)
 	dst = strconv.AppendInt(dst, int64(c), 10)
 	dst = append(dst, `,"message":`...)
-	dst = strconv.AppendQuote(dst, c.String())
+	b, _ := json.Marshal(msg) // cannot fail for a string
+	dst = append(dst, b...)
 	return append(dst, '}')
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // Args are the arguments of a received event or acknowledgement: JSON
@@ -96,7 +97,8 @@ func (a Args) Decode(i int, v any) error {
 }
 
 // Value decodes argument i into Go values as encoding/json does for an any,
-// except that numbers are json.Number and attachments are []byte.
+// except that objects are [Object] (their members in order), numbers are
+// json.Number and attachments are []byte.
 func (a Args) Value(i int) (any, error) {
 	if i < 0 || i >= len(a.raw) {
 		return nil, fmt.Errorf("%w: %d of %d", ErrNoArg, i, len(a.raw))
@@ -108,7 +110,7 @@ func (a Args) Value(i int) (any, error) {
 	if len(a.att) == 0 {
 		return v, nil
 	}
-	return walk(v, func(m map[string]any) any {
+	return walk(v, func(m Object) any {
 		if n, ok := placeholderNum(m); ok && n < len(a.att) {
 			return a.att[n]
 		}
@@ -117,7 +119,7 @@ func (a Args) Value(i int) (any, error) {
 }
 
 // Values returns every argument as [Args.Value] does. Passing them to an
-// emit sends the same JSON and attachments back.
+// emit sends the same JSON and attachments back, keys in the same order.
 func (a Args) Values() ([]any, error) {
 	out := make([]any, len(a.raw))
 	for i := range a.raw {
@@ -147,7 +149,9 @@ func (a Args) String(i int) string {
 
 // AppendArgs appends args as a JSON array to dst, and each []byte among them
 // to atts, writing a placeholder in its place. It looks for []byte at the top
-// level and inside []any and map[string]any (whose keys it writes sorted);
+// level and inside []any, [Object] (whose members it writes in order) and
+// map[string]any (whose keys it writes sorted); a time.Time there is written
+// as JavaScript writes a Date (UTC, milliseconds: "2026-12-01T10:00:00.000Z");
 // other values go through encoding/json, and json.RawMessage is written as
 // is. It returns the extended dst and atts; the attachments alias args.
 func AppendArgs(dst []byte, atts [][]byte, args ...any) ([]byte, [][]byte, error) {
@@ -218,6 +222,23 @@ func appendValue(dst []byte, atts [][]byte, v any) ([]byte, [][]byte, error) {
 			}
 		}
 		return append(dst, '}'), atts, nil
+	case Object:
+		if x == nil {
+			return append(dst, "{}"...), atts, nil
+		}
+		dst = append(dst, '{')
+		for i, m := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, m.Key)
+			dst = append(dst, ':')
+			var err error
+			if dst, atts, err = appendValue(dst, atts, m.Value); err != nil {
+				return dst, atts, err
+			}
+		}
+		return append(dst, '}'), atts, nil
 	case json.RawMessage:
 		if x == nil {
 			return append(dst, "null"...), atts, nil
@@ -228,6 +249,9 @@ func appendValue(dst []byte, atts [][]byte, v any) ([]byte, [][]byte, error) {
 		return append(dst, x...), atts, nil
 	case string:
 		return appendString(dst, x), atts, nil
+	case time.Time:
+		// As JavaScript's JSON.stringify writes a Date: UTC, milliseconds.
+		return x.UTC().AppendFormat(append(dst, '"'), jsDate), atts, nil
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -235,6 +259,9 @@ func appendValue(dst []byte, atts [][]byte, v any) ([]byte, [][]byte, error) {
 	}
 	return append(dst, b...), atts, nil
 }
+
+// jsDate is the layout of Date.prototype.toISOString.
+const jsDate = "2006-01-02T15:04:05.000Z\""
 
 func appendString(dst []byte, s string) []byte {
 	b, _ := json.Marshal(s) // cannot fail for a string

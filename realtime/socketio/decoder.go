@@ -2,7 +2,6 @@ package socketio
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 )
 
@@ -82,7 +81,7 @@ func checkPlaceholders(p *Packet) error {
 		return fmt.Errorf("%w: %v", ErrBadPacket, err)
 	}
 	bad := false
-	walk(v, func(m map[string]any) any {
+	walk(v, func(m Object) any {
 		num, ok := placeholderNum(m)
 		if !ok || num >= len(p.Attachments) {
 			bad = true
@@ -93,59 +92,4 @@ func checkPlaceholders(p *Packet) error {
 		return fmt.Errorf("%w: placeholder without a matching attachment", ErrBadPacket)
 	}
 	return nil
-}
-
-// decodeValue decodes JSON with numbers kept as json.Number, so they go back
-// out unchanged.
-func decodeValue(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
-// isPlaceholder reports whether m is a placeholder object.
-func isPlaceholder(m map[string]any) bool {
-	b, ok := m["_placeholder"].(bool)
-	return ok && b
-}
-
-// placeholderNum returns the attachment number of a placeholder object; ok
-// is false if num is missing or not a non-negative integer.
-func placeholderNum(m map[string]any) (int, bool) {
-	n, ok := m["num"].(json.Number)
-	if !ok {
-		return 0, false
-	}
-	i, err := n.Int64()
-	if err != nil || i < 0 || i > 1<<30 {
-		return 0, false
-	}
-	return int(i), true
-}
-
-// walk visits v depth first and calls fn for every placeholder object; a
-// non-nil result replaces the placeholder. It returns v with the
-// replacements made.
-func walk(v any, fn func(map[string]any) any) any {
-	switch x := v.(type) {
-	case []any:
-		for i, e := range x {
-			x[i] = walk(e, fn)
-		}
-	case map[string]any:
-		if isPlaceholder(x) {
-			if r := fn(x); r != nil {
-				return r
-			}
-			return x
-		}
-		for k, e := range x {
-			x[k] = walk(e, fn)
-		}
-	}
-	return v
 }

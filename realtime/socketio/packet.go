@@ -34,6 +34,12 @@ func (t Type) String() string {
 // Binary reports whether packets of type t carry attachments.
 func (t Type) Binary() bool { return t == BinaryEvent || t == BinaryAck }
 
+// IsEvent reports whether t is [Event] or [BinaryEvent].
+func (t Type) IsEvent() bool { return t == Event || t == BinaryEvent }
+
+// IsAck reports whether t is [Ack] or [BinaryAck].
+func (t Type) IsAck() bool { return t == Ack || t == BinaryAck }
+
 // Packet is one Socket.IO packet.
 type Packet struct {
 	Type      Type

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // Examples from the Socket.IO protocol v5, section "Exchange protocol".
@@ -193,7 +194,7 @@ func TestAppendArgs(t *testing.T) {
 // TestArgsRoundTrip encodes Go values as an event, parses the packet back
 // and checks Values gives the same values, attachments included.
 func TestArgsRoundTrip(t *testing.T) {
-	args := []any{"s", json.Number("12345678901234567890"), []byte{0, 1}, map[string]any{"deep": []any{[]byte("x"), true}}, nil}
+	args := []any{"s", json.Number("12345678901234567890"), []byte{0, 1}, Object{{"z", json.Number("1")}, {"deep", []any{[]byte("x"), true}}, {"a", Object{}}}, nil}
 	data, atts, err := AppendEvent(nil, nil, "ev", args...)
 	if err != nil {
 		t.Fatal(err)
@@ -228,6 +229,11 @@ func TestArgsRoundTrip(t *testing.T) {
 	if err := got.Decode(3, &st); err != nil || len(st.Deep) != 2 || string(st.Deep[0]) != `"eA=="` {
 		t.Errorf("Decode(3) = %s, %v; want the attachment as base64", st.Deep, err)
 	}
+	// Echoed back, the object keeps its keys in the order they came.
+	echo, atts2, err := AppendArgs(nil, nil, vals...)
+	if want := `["s",12345678901234567890,{"_placeholder":true,"num":0},{"z":1,"deep":[{"_placeholder":true,"num":1},true],"a":{}},null]`; err != nil || string(echo) != want || len(atts2) != 2 {
+		t.Errorf("echo = %s (%d attachments), %v; want %s", echo, len(atts2), err, want)
+	}
 	if err := got.Decode(9, &st); !errors.Is(err, ErrNoArg) {
 		t.Errorf("Decode(9) = %v, want ErrNoArg", err)
 	}
@@ -238,4 +244,13 @@ func ExampleAppendEvent() {
 	p := &Packet{Type: BinaryEvent, Namespace: "/files", HasID: true, ID: 12, Data: data, Attachments: atts}
 	fmt.Printf("%s + %d attachment\n", AppendPacket(nil, p), len(atts))
 	// Output: 51-/files,12["upload","a.bin",{"_placeholder":true,"num":0}] + 1 attachment
+}
+
+func TestAppendArgsDate(t *testing.T) {
+	d := time.Date(2026, 12, 1, 10, 0, 5, 123456789, time.FixedZone("x", 3600))
+	got, _, err := AppendArgs(nil, nil, d, []any{time.Unix(0, 0)}, Object{{"at", time.Unix(1, 0)}})
+	want := `["2026-12-01T09:00:05.123Z",["1970-01-01T00:00:00.000Z"],{"at":"1970-01-01T00:00:01.000Z"}]`
+	if err != nil || string(got) != want {
+		t.Errorf("AppendArgs(dates) = %s, %v; want %s", got, err, want)
+	}
 }

@@ -70,6 +70,25 @@ func (s *Server) CPU() (d time.Duration, ok bool) {
 	return time.Duration(utime+stime) * time.Second / ticks, true
 }
 
+// RSS returns the resident set size of the process, read from
+// /proc/PID/status; ok is false where that is not available.
+func (s *Server) RSS() (bytes int64, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, found := strings.CutPrefix(line, "VmRSS:"); found {
+			f := strings.Fields(v) // "1234 kB"
+			if len(f) == 2 && f[1] == "kB" {
+				kb, err := strconv.ParseInt(f[0], 10, 64)
+				return kb << 10, err == nil
+			}
+		}
+	}
+	return 0, false
+}
+
 // StartServer starts server.js (the official socket.io server) on a free
 // loopback port. The server stops when the test ends, if not before.
 func StartServer(t testing.TB) *Server {
