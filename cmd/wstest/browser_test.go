@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wirelevel/ws/conn"
 	"github.com/wirelevel/ws/internal/echo"
 	"github.com/wirelevel/ws/internal/testpeer"
 	"github.com/wirelevel/ws/internal/tlscert"
@@ -91,5 +92,70 @@ func TestBrowserTestee(t *testing.T) {
 	if c := <-done; c != 0 {
 		// Chromium passes every case of this selection.
 		t.Errorf("fuzzingserver exit %d:\n%s", c, sout.String())
+	}
+}
+
+// TestAcceptAnswerKeepsHTTP2Chromium: headless Chromium first loads a URL
+// of the origin whose handler is conn.Accept alone, so a plain HTTP/2 GET
+// gets whatever Accept answers a request that is not a WebSocket one; it
+// then loads the echo page, whose WebSocket must still arrive as an
+// HTTP/2 extended CONNECT (RFC 8441), not as an HTTP/1.1 upgrade on a
+// connection of its own: Accept's answer must not make the browser give
+// up HTTP/2 for the origin. (Accept answers such a GET with 505; with
+// Chromium 156 the WebSocket that follows is still an HTTP/2 stream. The
+// check fails if the server offers only HTTP/1.1.)
+func TestAcceptAnswerKeepsHTTP2Chromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the browser tests run in the full test run")
+	}
+	if !testpeer.WithExtendedConnect(t) {
+		return
+	}
+	cert, _, err := tlscert.SelfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		first http.HandlerFunc
+	}{
+		{"conn.Accept", func(w http.ResponseWriter, r *http.Request) {
+			if c, err := conn.Accept(w, r, nil); err == nil {
+				c.CloseNow()
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var seen []string
+			es := &echo.Server{}
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.URL.Path == "/first":
+					tc.first(w, r)
+				case r.URL.Path == "/page":
+					r.URL.Path = "/"
+					es.ServeHTTP(w, r)
+				default:
+					if echo.IsWebSocketRequest(r) || r.Header.Get("Upgrade") != "" {
+						mu.Lock()
+						seen = append(seen, r.Proto+" "+r.Method)
+						mu.Unlock()
+					}
+					es.ServeHTTP(w, r)
+				}
+			})
+			s := httptest.NewUnstartedServer(h)
+			s.EnableHTTP2 = true
+			s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+			s.StartTLS()
+			defer s.Close()
+			chromium(t, "visit", s.URL+"/first")
+			mu.Lock()
+			defer mu.Unlock()
+			if len(seen) != 1 || seen[0] != "HTTP/2.0 CONNECT" {
+				t.Errorf("after %s at /first, the WebSocket requests were %q, want one HTTP/2.0 CONNECT", tc.name, seen)
+			}
+		})
 	}
 }
