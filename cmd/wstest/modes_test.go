@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +19,7 @@ import (
 	"github.com/wirelevel/ws/autobahn"
 	"github.com/wirelevel/ws/conn"
 	"github.com/wirelevel/ws/internal/echo"
+	"github.com/wirelevel/ws/internal/tlscert"
 )
 
 // syncBuffer is a bytes.Buffer safe for a mode writing and a test reading.
@@ -65,6 +69,10 @@ func startMode(t *testing.T, addr string, args ...string) *syncBuffer {
 				cfg.webportSet = true
 			case "-i":
 				cfg.ident = args[i+1]
+			case "-k":
+				cfg.key = args[i+1]
+			case "-c":
+				cfg.cert = args[i+1]
 			}
 		}
 		cfgErr = runMode(ctx, cfg, &out, &out)
@@ -195,7 +203,9 @@ func TestMassConnectMode(t *testing.T) {
 	}
 	go s.Serve(ln)
 	defer s.Close()
-	spec := writeFile(t, "massconnect.json", fmt.Sprintf(`{"options": {"connections": 300, "batchsize": 50, "batchdelay": 5, "retrydelay": 10},
+	// 6 batches 300 ms apart: the run lasts long enough for a progress
+	// line (one a second when stdout is not a terminal).
+	spec := writeFile(t, "massconnect.json", fmt.Sprintf(`{"options": {"connections": 300, "batchsize": 50, "batchdelay": 300, "retrydelay": 10},
 		"servers": [{"name": "echo", "uri": "ws://%s/", "desc": "this library"}, {"name": "gone", "uri": "%s"}]}`, ln.Addr(), deadURL(t)))
 	var out, errb bytes.Buffer
 	code := run([]string{"-m", "massconnect", "-s", spec}, &out, &errb)
@@ -206,7 +216,7 @@ func TestMassConnectMode(t *testing.T) {
 	if code != 1 || !strings.Contains(errb.String(), "gone:") || !strings.Contains(out.String(), "connected 0 clients to gone") {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
-	if !strings.Contains(out.String(), "wstest: massconnect echo:") && !strings.Contains(out.String(), "connected 300") {
+	if !strings.Contains(out.String(), "wstest: massconnect echo: ") || !strings.Contains(out.String(), "/300 connected (") {
 		t.Errorf("no progress line:\n%s", out.String())
 	}
 }
@@ -281,4 +291,34 @@ func stopFuzzingServer(t *testing.T, base string) {
 	if _, err := autobahn.FetchMessage(ctx, base+"/stopServer"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestServerCertFlags: a wss:// server mode serves the certificate of -c
+// and -k.
+func TestServerCertFlags(t *testing.T) {
+	cert, pool, err := tlscert.SelfSigned("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile := writeFile(t, "cert.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})))
+	keyFile := writeFile(t, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key})))
+	addr := freeAddr(t)
+	out := startMode(t, addr, "testeeserver", "wss://"+addr, "-c", certFile, "-k", keyFile)
+	if !strings.Contains(out.String(), "the certificate of -c/-k") {
+		t.Errorf("output %q does not name the certificate of -c/-k", out.String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	opts := echo.ClientOptions()
+	// Only the certificate of -c verifies.
+	opts.TLSConfig = &tls.Config{RootCAs: pool}
+	c, err := conn.Dial(ctx, "wss://"+addr+"/", opts)
+	if err != nil {
+		t.Fatalf("wss:// with -c's certificate: %v", err)
+	}
+	c.CloseNow()
 }
