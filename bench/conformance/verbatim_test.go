@@ -33,7 +33,11 @@ func moduleDir(t *testing.T, mod string) string {
 	if err != nil {
 		t.Fatalf("go list %s: %v", mod, err)
 	}
-	return strings.TrimSpace(string(out))
+	dir := strings.TrimSpace(string(out))
+	if dir == "" {
+		t.Fatalf("%s is not in the module cache (go mod download %s)", mod, mod)
+	}
+	return dir
 }
 
 // loadVerbatim loads the spec at path and checks that the harness takes
