@@ -565,3 +565,78 @@ func TestNetConn(t *testing.T) {
 		t.Errorf("peer saw %v, want 1003", err)
 	}
 }
+
+// TestCloseAfterPeerVanished: Close on a connection whose peer has closed
+// TCP without a close frame returns as soon as its read finds the
+// connection gone, not after CloseTimeout; the same after the peer's
+// close frame when nobody was reading.
+func TestCloseAfterPeerVanished(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		end  func(peer *Conn)
+	}{
+		{"peer closed TCP", func(peer *Conn) { peer.CloseNow() }},
+		{"peer closed TCP after data", func(peer *Conn) {
+			peer.WriteMessage(bg, Text, []byte("unread"))
+			peer.CloseNow()
+		}},
+	} {
+		for _, side := range []string{"client", "server"} {
+			for _, transport := range []string{"pipe", "tcp", "http"} {
+				t.Run(tc.name+"/"+side+"/"+transport, func(t *testing.T) {
+					opts := &Options{CloseTimeout: 3 * time.Second}
+					var srv, cli *Conn
+					switch transport {
+					case "pipe":
+						srv, cli = Pipe(opts, opts)
+					case "tcp":
+						srv, cli = tcpPair(t, opts, opts)
+					case "http":
+						srv, cli = httpPair(t, opts)
+					}
+					defer srv.CloseNow()
+					defer cli.CloseNow()
+					c, peer := cli, srv
+					if side == "server" {
+						c, peer = srv, cli
+					}
+					tc.end(peer)
+					time.Sleep(10 * time.Millisecond) // let the close reach c
+					start := time.Now()
+					if err := c.Close(CloseNormalClosure, ""); err != nil {
+						t.Fatalf("Close = %v", err)
+					}
+					if d := time.Since(start); d > time.Second {
+						t.Errorf("Close took %v with the peer gone, want well under CloseTimeout (3 s)", d)
+					}
+					select {
+					case <-c.Done():
+					default:
+						t.Error("TCP not closed when Close returned")
+					}
+				})
+			}
+		}
+	}
+}
+
+// httpPair returns a server Conn from Accept and the client Conn dialled
+// to it, over TCP on 127.0.0.1, both with opts.
+func httpPair(t *testing.T, opts *Options) (srv, cli *Conn) {
+	t.Helper()
+	got := make(chan *Conn, 1)
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := Accept(w, r, &AcceptOptions{Options: *opts})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		got <- c
+	}))
+	t.Cleanup(s.Close)
+	cli, err := Dial(bg, wsURL(s, "/"), &DialOptions{Options: *opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return <-got, cli
+}

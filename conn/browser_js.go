@@ -540,9 +540,12 @@ func (c *Conn) SetDeadline(t time.Time) error {
 	return c.SetWriteDeadline(t)
 }
 
-// LocalAddr and RemoteAddr return an address whose network is "websocket"
-// and whose string is the URL: a page has no access to the socket's.
-func (c *Conn) LocalAddr() net.Addr  { return browserAddr("websocket/local") }
+// LocalAddr returns an address whose network and string are
+// "websocket/local": a page has no access to the socket's.
+func (c *Conn) LocalAddr() net.Addr { return browserAddr("websocket/local") }
+
+// RemoteAddr returns an address whose network is "websocket" and whose
+// string is the URL: a page has no access to the socket's.
 func (c *Conn) RemoteAddr() net.Addr { return browserAddr(c.ws.Get("url").String()) }
 
 type browserAddr string

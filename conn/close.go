@@ -278,7 +278,15 @@ func (c *Conn) failRead(err error) error {
 	default:
 		switch terr := c.Err(); {
 		case terr != nil:
-			err = terr // we ended the connection; that is the story
+			// We ended the connection; that is the story. If the read
+			// found the peer gone (EOF, a reset) rather than stopped by
+			// a context or deadline of ours, nothing is left to wait for:
+			// a Close waiting for the peer's close frame returns now,
+			// not after CloseTimeout.
+			if !interrupted(err) {
+				c.closeTCP()
+			}
+			err = terr
 		case interrupted(err):
 			// Our own context or deadline stopped a read inside a message.
 			// The error is returned as it is, and the peer gets a close

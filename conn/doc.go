@@ -93,11 +93,12 @@
 //		buf = msg
 //	}
 //
-// The context of a read is watched only while the read waits: a context
-// that can be cancelled (any but context.Background and its like) costs 3
-// allocations per ReadMessage (see BenchmarkReadContext). In an
-// http.Handler, read with a context of the connection's own rather than
-// r.Context(), which is also cancelled when the handler returns, and so
+// The context of a read is watched only while the read waits.
+// context.Background and its like cost nothing; what a context that can
+// be cancelled costs per ReadMessage, if anything, is measured by
+// BenchmarkReadContext (go test -run '^$' -bench ReadContext -benchmem).
+// In an http.Handler, read with a context of the connection's own rather
+// than r.Context(), which is cancelled when the handler returns, and so
 // ends the reads of a goroutine that outlives it.
 //
 // # Control frames and hooks

@@ -21,9 +21,9 @@ type CloseCode = frame.CloseCode
 // (errors.Is(err, context.Canceled)), and Close and CloseNow give
 // [ErrClosed]. Use errors.As to read it.
 type CloseError struct {
-	Code   CloseCode
-	Reason string
-	Err    error // for code 1006: the error that ended the connection
+	Code   CloseCode // the peer's close code, or 1006
+	Reason string    // the peer's reason: valid UTF-8, at most 123 bytes
+	Err    error     // for code 1006: the error that ended the connection
 }
 
 // Error implements error.

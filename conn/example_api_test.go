@@ -3,13 +3,16 @@
 package conn_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/wirelevel/ws/conn"
@@ -29,9 +32,9 @@ func ExampleAccept() {
 			return // Accept has answered with the status the failure calls for
 		}
 		defer c.CloseNow()
-		// Read with a context of the connection's own, not r.Context(): a
-		// cancellable context costs allocations on every read, and
-		// r.Context() is cancelled when the handler returns.
+		// Read with a context of the connection's own, not r.Context(),
+		// which is cancelled when the handler returns (see the package
+		// doc, Reading: buffers and contexts).
 		ctx := context.Background()
 		var buf []byte
 		for {
@@ -275,4 +278,133 @@ func ExampleOptions_OnPongReceived() {
 	}
 	fmt.Println("measured:", <-rtts > 0)
 	// Output: measured: true
+}
+
+// CheckOrigin decides which cross-origin requests to accept, as
+// gorilla's Upgrader.CheckOrigin does, and OnReject writes the refusal
+// (any refusal: a bad Origin, a bad request, OnRequest's error), as
+// gorilla's Upgrader.Error does.
+func ExampleAcceptOptions_checkOrigin() {
+	opts := &conn.AcceptOptions{
+		CheckOrigin: func(r *http.Request) bool {
+			return r.Header.Get("Origin") == "https://app.example"
+		},
+		OnReject: func(w http.ResponseWriter, r *http.Request, status int, err error) {
+			w.WriteHeader(status)
+			fmt.Fprintf(w, "refused (%d)", status)
+		},
+	}
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := conn.Accept(w, r, opts)
+		if err != nil {
+			return // OnReject has answered
+		}
+		c.Close(conn.CloseNormalClosure, "")
+	}))
+	defer s.Close()
+	url := "ws" + strings.TrimPrefix(s.URL, "http")
+	for _, origin := range []string{"https://app.example", "https://elsewhere.example"} {
+		c, err := conn.Dial(context.Background(), url, &conn.DialOptions{Origin: origin})
+		var se *handshake.StatusError
+		switch {
+		case err == nil:
+			fmt.Println(origin, "accepted")
+			c.CloseNow()
+		case errors.As(err, &se):
+			fmt.Printf("%s: %d %s\n", origin, se.Status, se.Body)
+		}
+	}
+	// Output:
+	// https://app.example accepted
+	// https://elsewhere.example: 403 refused (403)
+}
+
+// countingConn counts the bytes read from the network.
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// With permessage-deflate negotiated, every message is compressed (above
+// CompressionOptions.Threshold) unless EnableWriteCompression(false)
+// turns compression off for the connection, or the message type carries
+// the Uncompressed flag for one message.
+func ExampleConn_EnableWriteCompression() {
+	ctx := context.Background()
+	msg := bytes.Repeat([]byte("a very compressible message. "), 100)
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := conn.Accept(w, r, &conn.AcceptOptions{Compression: &conn.CompressionOptions{}})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		c.WriteMessage(ctx, conn.Text, msg)                   // compressed
+		c.ReadMessage(ctx, nil)                               // (one message at a time, for the count below)
+		c.WriteMessage(ctx, conn.Text|conn.Uncompressed, msg) // this one is not
+		c.ReadMessage(ctx, nil)
+		c.EnableWriteCompression(false)
+		c.WriteMessage(ctx, conn.Text, msg) // nor any from now on
+		c.ReadMessage(ctx, nil)
+	}))
+	defer s.Close()
+
+	var wire atomic.Int64
+	c, err := conn.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http"), &conn.DialOptions{
+		Compression: &conn.CompressionOptions{},
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var d net.Dialer
+			nc, err := d.DialContext(ctx, network, addr)
+			return countingConn{nc, &wire}, err
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer c.CloseNow()
+	fmt.Println(c.Extensions())
+	for range 3 {
+		before := wire.Load()
+		_, got, err := c.ReadMessage(ctx, nil)
+		fmt.Printf("%d bytes, %v, compressed on the wire: %v\n", len(got), err, wire.Load()-before < int64(len(msg)))
+		c.WriteMessage(ctx, conn.Text, []byte("next"))
+	}
+	c.Close(conn.CloseNormalClosure, "")
+	// Output:
+	// permessage-deflate
+	// 2900 bytes, <nil>, compressed on the wire: true
+	// 2900 bytes, <nil>, compressed on the wire: false
+	// 2900 bytes, <nil>, compressed on the wire: false
+}
+
+// NetConn carries a byte stream over the messages of a Conn, for a
+// protocol that wants a net.Conn; each Write is one message, and Read
+// ignores message boundaries. A close with 1000 from the peer reads as
+// io.EOF.
+func ExampleNetConn() {
+	ctx := context.Background()
+	srv, cli := conn.Pipe(nil, nil)
+	defer srv.CloseNow()
+	defer cli.CloseNow()
+	go func() {
+		nc := conn.NetConn(ctx, cli, conn.Binary)
+		fmt.Fprintf(nc, "HELLO 1\r\n")
+		fmt.Fprintf(nc, "HELLO ")
+		fmt.Fprintf(nc, "2\r\n")
+		nc.Close() // the closing handshake, with 1000
+	}()
+	s := bufio.NewScanner(conn.NetConn(ctx, srv, conn.Binary))
+	for s.Scan() { // lines, whatever the messages that carried them
+		fmt.Printf("%q\n", s.Text())
+	}
+	fmt.Println("end:", s.Err()) // nil: the stream ended with io.EOF
+	// Output:
+	// "HELLO 1"
+	// "HELLO 2"
+	// end: <nil>
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/wirelevel/ws/frame"
 	"github.com/wirelevel/ws/handshake"
+	"github.com/wirelevel/ws/internal/cputime"
 	"github.com/wirelevel/ws/internal/pipe"
 )
 
@@ -864,11 +865,11 @@ func TestHostileHandshakeLinear(t *testing.T) {
 					req := upgradeRequest(sh.field + ": " + value)
 					best := time.Duration(1 << 62)
 					for range 3 {
-						start := time.Now()
+						start := cputime.Used() // the server's parsing, not the wait for a core
 						if status, err := roundTrip(addr, req, 10*time.Second); status == 0 {
 							t.Fatalf("no answer: %v", err)
 						}
-						best = min(best, time.Since(start))
+						best = min(best, cputime.Used()-start)
 					}
 					return best
 				}

@@ -24,12 +24,12 @@ import (
 // as its error. Close runs the closing handshake with 1000 ([Conn.Close]).
 //
 // Limits: ctx bounds reads and writes (a read that it stops inside a
-// message fails the connection, as for [Conn.ReadMessage]; a cancellable
-// ctx costs an allocation per read). Deadlines are the Conn's: a read
-// deadline that passes between messages leaves the stream usable, one that
-// passes inside a message fails the connection (close code 1008), and a
-// write deadline that passes always fails it; so unlike a TCP connection,
-// a timeout inside a message is not recoverable. The read limit
+// message fails the connection, and a cancellable ctx costs per read what
+// it costs [Conn.ReadMessage]). Deadlines are the Conn's: a read deadline
+// that passes between messages leaves the stream usable, one that passes
+// inside a message fails the connection (close code 1008), and a write
+// deadline that passes always fails it; so unlike a TCP connection, a
+// timeout inside a message is not recoverable. The read limit
 // ([Options.ReadLimit]) still applies to each message; messages are read
 // as they arrive, never buffered whole. Reads, like the Conn's, take one
 // goroutine at a time; writes may come from several at once. LocalAddr and

@@ -111,6 +111,8 @@ var closeNames = map[int]string{
 	CloseTLSHandshake:            "TLS handshake error",
 }
 
+// Error returns the message gorilla/websocket gives, such as
+// "websocket: close 1000 (normal): bye".
 func (e *CloseError) Error() string {
 	s := "websocket: close " + strconv.Itoa(e.Code)
 	if name, ok := closeNames[e.Code]; ok {
@@ -167,6 +169,7 @@ type HandshakeError struct {
 	err     error
 }
 
+// Error returns the description of the failure.
 func (e HandshakeError) Error() string { return e.message }
 
 // Unwrap returns the cause, such as a *handshake.RejectError.

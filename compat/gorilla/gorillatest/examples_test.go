@@ -99,29 +99,47 @@ func doBuild() error {
 		return err
 	}
 	built.bin, built.dir = map[string]string{}, map[string]string{}
+	// The builds run at once, each "go build" linking its programs in
+	// parallel: chat, command and filewatch in one call per variant, and
+	// echo's two programs (each a file behind "//go:build ignore") in
+	// calls of their own.
+	var builds [][]string
 	for _, v := range variants {
+		bindir := filepath.Join(workDir, "bin", v)
+		pkgs := []string{"build", "-o", bindir + string(filepath.Separator)}
 		for _, ex := range []string{"echo", "chat", "command", "filewatch"} {
 			dir := filepath.Join(workDir, v, ex)
 			if err := copyExample(filepath.Join(src, "examples", ex), dir, v == "compat"); err != nil {
 				return err
 			}
-			targets := map[string]string{ex: "./" + v + "/" + ex}
 			if ex == "echo" {
-				// Two programs in one folder, each behind "//go:build ignore".
-				targets = map[string]string{"echo-server": "./" + v + "/echo/server.go", "echo-client": "./" + v + "/echo/client.go"}
-			}
-			for name, target := range targets {
-				bin := filepath.Join(workDir, "bin", v+"-"+name)
-				cmd := exec.Command("go", "build", "-o", bin, target)
-				cmd.Dir = workDir
-				cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-				if out, err := cmd.CombinedOutput(); err != nil {
-					return fmt.Errorf("go build %s (%s): %v\n%s", target, v, err, out)
+				for _, name := range []string{"server", "client"} {
+					bin := filepath.Join(bindir, "echo-"+name)
+					builds = append(builds, []string{"build", "-o", bin, "./" + v + "/echo/" + name + ".go"})
+					built.bin[v+"/echo-"+name], built.dir[v+"/echo-"+name] = bin, dir
 				}
-				built.bin[v+"/"+name] = bin
-				built.dir[v+"/"+name] = dir
+				continue
 			}
+			pkgs = append(pkgs, "./"+v+"/"+ex)
+			built.bin[v+"/"+ex], built.dir[v+"/"+ex] = filepath.Join(bindir, ex), dir
 		}
+		builds = append(builds, pkgs)
+	}
+	errs := make([]error, len(builds))
+	var wg sync.WaitGroup
+	for i, args := range builds {
+		wg.Go(func() {
+			cmd := exec.Command("go", args...)
+			cmd.Dir = workDir
+			cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				errs[i] = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	return nil
 }
