@@ -771,8 +771,13 @@ func (c *Conn) writable() error {
 // turns a failure into the connection's terminal error.
 func (c *Conn) guardWrite(ctx context.Context, timeout time.Duration, write func() error) error {
 	var stop func() bool
+	var interrupted chan struct{}
 	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, func() { c.nc.SetWriteDeadline(aLongTimeAgo) })
+		interrupted = make(chan struct{})
+		stop = context.AfterFunc(ctx, func() {
+			c.nc.SetWriteDeadline(aLongTimeAgo)
+			close(interrupted)
+		})
 	}
 	if timeout > 0 {
 		d := time.Now().Add(timeout)
@@ -783,6 +788,13 @@ func (c *Conn) guardWrite(ctx context.Context, timeout time.Duration, write func
 	}
 	err := write()
 	fired := stop != nil && !stop()
+	if fired {
+		// The interrupting call may still be running: over HTTP/2 it goes
+		// through the handler's ResponseController, which must not be
+		// used once the handler returns, and a handler may return as soon
+		// as this write does.
+		<-interrupted
+	}
 	if timeout > 0 || fired {
 		c.restoreWriteDeadline()
 	}
