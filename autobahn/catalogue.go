@@ -9,14 +9,21 @@ import (
 	"sync"
 )
 
-// cases.json is a copy of /work/shared/conformance/cases.json, the
-// structured form of CASES.md.
+// cases.json is the structured form of CASES.md, the catalogue's prose
+// companion next to it; TestCatalogueDocument keeps the two in step.
 //
 //go:embed cases.json
 var casesJSON []byte
 
 // TotalCases is the number of cases in the catalogue.
 const TotalCases = 517
+
+// The versions of the Autobahn|Testsuite the catalogue was taken from and
+// of the WebSocket library whose behaviour decides its verdicts.
+const (
+	SuiteVersion        = "25.10.1"
+	SuiteLibraryVersion = "0.10.9"
+)
 
 // Case is one test case of the catalogue, as cases.json describes it. Cases
 // are shared: treat every field as read-only.
@@ -45,7 +52,8 @@ type Case struct {
 	ReportDuration    bool                       `json:"report_duration"`
 	ReportRatio       bool                       `json:"report_compression_ratio"`
 
-	key []int // parsed ID, for sorting
+	key   []int      // parsed ID, for sorting
+	extra *extraCase // a case of a section after 13 (SECTIONS.md), else nil
 }
 
 // Timer is a case's kill or close timer. See CASES.md, Section A.6.
@@ -261,7 +269,8 @@ type catalogueFile struct {
 type catalogue struct {
 	file   catalogueFile
 	byID   map[string]*Case
-	sorted []*Case
+	sorted []*Case // the suite's cases
+	all    []*Case // and those of the sections after 13
 }
 
 var (
@@ -271,8 +280,46 @@ var (
 )
 
 func loadCatalogue() (*catalogue, error) {
-	catalogueOnce.Do(func() { catalogueVal, catalogueErr = parseCatalogue(casesJSON) })
+	catalogueOnce.Do(func() {
+		catalogueVal, catalogueErr = parseCatalogue(casesJSON)
+		if catalogueErr == nil {
+			catalogueErr = catalogueVal.addExtra(extraCases())
+		}
+	})
 	return catalogueVal, catalogueErr
+}
+
+// addExtra adds the cases of the sections after 13 to the catalogue.
+func (cat *catalogue) addExtra(extra []*Case) error {
+	cat.all = slices.Clone(cat.sorted)
+	next := len(cat.sorted) + 1
+	for _, c := range extra {
+		key, err := parseCaseID(c.ID)
+		if err != nil {
+			return err
+		}
+		if key[0] <= 13 {
+			return fmt.Errorf("extra case %s: sections up to 13 are the suite's", c.ID)
+		}
+		if cat.byID[c.ID] != nil {
+			return fmt.Errorf("case %s listed twice", c.ID)
+		}
+		c.key = key
+		if from := c.extra.pmceFrom; from != "" {
+			if cat.byID[from] == nil {
+				return fmt.Errorf("extra case %s: no case %s", c.ID, from)
+			}
+			c.PMCE = cat.byID[from].PMCE
+		}
+		cat.byID[c.ID] = c
+		cat.all = append(cat.all, c)
+	}
+	sortCases(cat.all)
+	for _, c := range cat.all[len(cat.sorted):] {
+		c.Index = next
+		next++
+	}
+	return nil
 }
 
 func mustCatalogue() *catalogue {
@@ -283,12 +330,24 @@ func mustCatalogue() *catalogue {
 	return c
 }
 
-// Cases returns all cases of the catalogue in numeric ID order, which is
-// also their order in a full run. The slice is shared: do not modify it.
+// Cases returns the cases of the Autobahn catalogue (sections 1 to 13) in
+// numeric ID order, which is also their order in a full run. The slice is
+// shared: do not modify it.
 func Cases() []*Case { return mustCatalogue().sorted }
 
-// LookupCase returns the case with the given ID, or nil.
+// AllCases returns the cases of the Autobahn catalogue followed by those of
+// the sections after 13 that this harness adds (see SECTIONS.md and
+// [Case.Extra]), in numeric ID order. The slice is shared: do not modify
+// it.
+func AllCases() []*Case { return mustCatalogue().all }
+
+// LookupCase returns the case with the given ID, of any section, or nil.
 func LookupCase(id string) *Case { return mustCatalogue().byID[id] }
+
+// Extra reports whether c belongs to a section after 13: a case of this
+// harness, not of the Autobahn catalogue. Such cases are left out of the
+// selection unless a pattern names their section (see [SelectCases]).
+func (c *Case) Extra() bool { return c.extra != nil }
 
 // SectionCounts returns the number of cases per section ("1.1", "2", ...)
 // that the catalogue declares.
@@ -474,6 +533,19 @@ func (c *Case) outcomeLabels() []string {
 	}
 	return labels
 }
+
+// Modes returns the modes in which c runs: [ModeFuzzingClient] (the
+// testee is a server) and [ModeFuzzingServer] (the testee is a client) for
+// every case of the Autobahn catalogue, one of them for some cases of the
+// sections after 13.
+func (c *Case) Modes() []string {
+	if c.extra != nil && c.extra.modes != nil {
+		return c.extra.modes
+	}
+	return bothModes
+}
+
+var bothModes = []string{ModeFuzzingClient, ModeFuzzingServer}
 
 // Chapter returns the first component of the case ID, such as "6" for
 // 6.4.3.

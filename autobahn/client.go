@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/wirelevel/ws/handshake"
@@ -21,12 +22,20 @@ import (
 // in Results.Abandoned) and the run moves on to the next server.
 //
 // RunFuzzingClient does not write reports; call [WriteReports] with
-// spec.OutDir. It returns an error only for a bad spec or a canceled ctx, in
-// which case the results so far are returned too.
+// spec.OutDir. It returns an error only for a bad spec (a pattern that does
+// not compile, or [ErrNoCases] if the patterns select no case for this
+// mode) or a canceled ctx, in which case the results so far are returned
+// too.
 func RunFuzzingClient(ctx context.Context, spec *ClientSpec, opts *Options) (*Results, error) {
 	o := opts.withDefaults()
-	cases := SelectCases(spec.Cases, spec.ExcludeCases)
 	res := &Results{Mode: ModeFuzzingClient, Started: time.Now()}
+	if err := CheckPatterns(spec.Cases, spec.ExcludeCases, spec.ExcludeAgentCases); err != nil {
+		return res, err
+	}
+	cases := casesForMode(SelectCases(spec.Cases, spec.ExcludeCases), ModeFuzzingClient, o.Progress)
+	if len(cases) == 0 {
+		return res, ErrNoCases
+	}
 	defer func() { res.Finished = time.Now() }()
 	total := len(cases) * len(spec.Servers)
 	done := 0
@@ -36,7 +45,21 @@ func RunFuzzingClient(ctx context.Context, spec *ClientSpec, opts *Options) (*Re
 		if err != nil {
 			return res, err
 		}
+		if addr, ok := dockerHost(u); ok {
+			fmt.Fprintf(o.Progress, "autobahn: %s does not resolve here; connecting to %s, the host Docker's name stands for\n", u.hostname, addr)
+			u.addr = addr
+		}
+		// The spec's options, then the server's, as the suite applies
+		// them to its client factory for each server.
+		so := *o
+		if _, err := so.ApplyProtocolOptions(spec.Options, ModeFuzzingClient); err != nil {
+			return res, fmt.Errorf("autobahn: options: %w", err)
+		}
+		if _, err := so.ApplyProtocolOptions(srv.Options, ModeFuzzingClient); err != nil {
+			return res, fmt.Errorf("autobahn: servers[%d].options: %w", si, err)
+		}
 		agent := srv.Agent
+		state := &serverState{}
 		for i, c := range cases {
 			if err := ctx.Err(); err != nil {
 				return res, err
@@ -45,7 +68,7 @@ func RunFuzzingClient(ctx context.Context, spec *ClientSpec, opts *Options) (*Re
 				total--
 				continue
 			}
-			cr, err := runClientCase(ctx, u, srv, agent, c, o)
+			cr, err := runClientCase(ctx, u, srv, agent, c, &so, state)
 			if err != nil {
 				ab := Abandoned{Agent: agent, URL: srv.URL, Reason: err.Error()}
 				if ab.Agent == "" {
@@ -70,7 +93,7 @@ func RunFuzzingClient(ctx context.Context, spec *ClientSpec, opts *Options) (*Re
 			}
 			res.Cases = append(res.Cases, cr)
 			done++
-			fmt.Fprint(o.Progress, progressLine(done, total, cr))
+			o.progress(done, total, cr)
 		}
 	}
 	return res, nil
@@ -81,12 +104,15 @@ var errConnect = errors.New("autobahn: cannot connect")
 
 // runClientCase opens a connection for case c, completes the handshake and
 // runs the case. It returns an error only when TCP cannot be established.
-func runClientCase(ctx context.Context, u *wsURL, srv *ServerEntry, agent string, c *Case, o *Options) (*CaseResult, error) {
+func runClientCase(ctx context.Context, u *wsURL, srv *ServerEntry, agent string, c *Case, o *Options, state *serverState) (*CaseResult, error) {
+	if c.extra != nil && c.extra.client != nil {
+		return c.extra.client(ctx, &clientTarget{u: u, srv: srv, agent: agent, c: c, o: o, state: state})
+	}
 	if srv.HTTP2 || o.HTTP2 {
 		return runClientCaseH2(ctx, u, srv, agent, c, o)
 	}
 	started := time.Now()
-	d := net.Dialer{Timeout: o.OpenHandshakeTimeout}
+	d := net.Dialer{Timeout: timeout(o.OpenHandshakeTimeout)}
 	nc, err := d.DialContext(ctx, "tcp", u.addr)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errConnect, err)
@@ -94,13 +120,13 @@ func runClientCase(ctx context.Context, u *wsURL, srv *ServerEntry, agent string
 	if tc, ok := nc.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
-	nc.SetDeadline(started.Add(o.OpenHandshakeTimeout))
+	nc.SetDeadline(deadline(started, o.OpenHandshakeTimeout))
 	key := handshake.NewKey()
 	ext := ""
 	if c.PMCE != nil {
 		ext = clientOfferHeader(c.PMCE)
 	}
-	req := clientRequest(u, srv, key, ext, o.UserAgent)
+	req := clientRequest(u, srv, key, ext, o.UserAgent, o.WebSocketVersion)
 	name := agent
 	fail := func(why string, timeout bool, resp []byte) (*CaseResult, error) {
 		nc.Close()
@@ -141,7 +167,8 @@ func runClientCase(ctx context.Context, u *wsURL, srv *ServerEntry, agent string
 		nc: nc, br: br, client: true, pmce: pm,
 		agent: name, mode: ModeFuzzingClient,
 		request: string(req), response: string(raw),
-		opened: time.Now(), tls: u.secure,
+		rawRequest: req, rawResponse: raw,
+		opened: time.Now(), tls: u.secure, url: u.base() + u.target,
 	}
 	if s.agent == "" {
 		s.agent = "UnknownServer"
@@ -151,8 +178,18 @@ func runClientCase(ctx context.Context, u *wsURL, srv *ServerEntry, agent string
 
 // clientTLSConfig is the TLS configuration for a connection to a wss://
 // testee server that is to speak proto (ALPN).
+//
+// As the suite, the fuzzer verifies the certificate only when the server
+// entry names a hostname (then against the system's roots, or
+// Options.TLSClientConfig's, with that name in SNI); without one it does
+// not, unless Go code set Options.TLSClientConfig.
 func clientTLSConfig(o *Options, srv *ServerEntry, u *wsURL, proto string) *tls.Config {
-	return tlsClientConfig(o.TLSClientConfig, u, srv.Insecure, proto)
+	insecure := srv.Insecure || (srv.Hostname == "" && o.TLSClientConfig == nil)
+	cfg := tlsClientConfig(o.TLSClientConfig, u, insecure, proto)
+	if srv.Hostname != "" {
+		cfg.ServerName = srv.Hostname
+	}
+	return cfg
 }
 
 // tlsClientConfig is a copy of base (nil means the defaults) for a
@@ -170,6 +207,22 @@ func tlsClientConfig(base *tls.Config, u *wsURL, insecure bool, proto string) *t
 	}
 	cfg.NextProtos = []string{proto}
 	return cfg
+}
+
+// dockerHost returns the address to dial for a URL whose host is Docker's
+// name for the machine running the container, host.docker.internal, when
+// that name does not resolve: the suite's specs are often written for
+// wstest in a container, and here wstest runs on that machine itself, at
+// 127.0.0.1.
+func dockerHost(u *wsURL) (string, bool) {
+	if !strings.EqualFold(u.hostname, "host.docker.internal") {
+		return "", false
+	}
+	if _, err := net.LookupHost(u.hostname); err == nil {
+		return "", false
+	}
+	_, port, _ := net.SplitHostPort(u.addr)
+	return net.JoinHostPort("127.0.0.1", port), true
 }
 
 func isTimeout(err error) bool {

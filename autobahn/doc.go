@@ -1,11 +1,16 @@
 // Package autobahn is a conformance harness for WebSocket endpoints that runs
 // the 517 cases of the Autobahn|Testsuite (fuzzingclient and fuzzingserver
-// modes) and writes reports in the suite's layout.
+// modes) as the suite runs them, takes its spec files (case patterns,
+// options) unchanged, and writes reports in the suite's layout and formats;
+// and that adds sections of its own, numbered after 13 and run only on
+// request: the opening handshake for servers (14) and clients (15), limits
+// and resilience (16), and WebSockets over HTTP/2 (17).
 //
 // Package autobahn does not run the Python suite and ships none of its code,
 // prose or data files: the cases come from the embedded catalogue cases.json
 // (CASES.md, its prose companion, explains them), and the section 12 and 13
-// payloads are generated at run time from a fixed seed.
+// payloads are generated at run time from a fixed seed. SECTIONS.md gives
+// the rules of sections 14 to 17.
 //
 // # Model
 //

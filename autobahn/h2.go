@@ -47,8 +47,8 @@ func extendedConnectEnabled() bool {
 // connect (which abandons the server) from a failed handshake.
 type h2Dialer struct {
 	u       *wsURL
-	tls     *tls.Config // nil: h2c with prior knowledge
-	timeout time.Duration
+	tls     *tls.Config   // nil: h2c with prior knowledge
+	timeout time.Duration // 0: none
 
 	mu         sync.Mutex
 	conns      []net.Conn
@@ -79,7 +79,9 @@ func (d *h2Dialer) dial(ctx context.Context, _, _ string, _ *tls.Config) (net.Co
 	if d.tls == nil {
 		return nc, nil
 	}
-	nc.SetDeadline(time.Now().Add(d.timeout))
+	if d.timeout > 0 {
+		nc.SetDeadline(time.Now().Add(d.timeout))
+	}
 	tc := tls.Client(nc, d.tls)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		nc.Close()
@@ -120,7 +122,7 @@ func (d *h2Dialer) close() {
 // established.
 func runClientCaseH2(ctx context.Context, u *wsURL, srv *ServerEntry, agent string, c *Case, o *Options) (*CaseResult, error) {
 	started := time.Now()
-	d := &h2Dialer{u: u, timeout: o.OpenHandshakeTimeout}
+	d := &h2Dialer{u: u, timeout: timeout(o.OpenHandshakeTimeout)}
 	scheme := "http"
 	if u.secure {
 		scheme = "https"
@@ -155,7 +157,10 @@ func runClientCaseH2(ctx context.Context, u *wsURL, srv *ServerEntry, agent stri
 		res.TLS, res.HTTP2 = u.secure, true
 		return res, nil
 	}
-	hctx, cancel := context.WithTimeout(ctx, o.OpenHandshakeTimeout)
+	hctx, cancel := ctx, context.CancelFunc(func() {})
+	if o.OpenHandshakeTimeout > 0 {
+		hctx, cancel = context.WithTimeout(ctx, o.OpenHandshakeTimeout)
+	}
 	resp, sc, err := h2stream.Dial(hctx, t, scheme+"://"+u.host+u.target, h)
 	cancel()
 	if err != nil {
@@ -192,6 +197,7 @@ func runClientCaseH2(ctx context.Context, u *wsURL, srv *ServerEntry, agent stri
 		nc: cc, br: bufio.NewReaderSize(cc, 64<<10), client: true, pmce: pm,
 		agent: name, mode: ModeFuzzingClient,
 		request: req, response: response,
+		rawRequest: []byte(req), rawResponse: []byte(response),
 		opened: time.Now(), tls: u.secure, http2: true,
 	}
 	if s.agent == "" {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/wirelevel/ws/handshake"
@@ -59,7 +60,10 @@ func headerHasToken(h http.Header, name, token string) bool {
 }
 
 // clientRequest builds the client-mode fuzzer's opening handshake.
-func clientRequest(u *wsURL, srv *ServerEntry, key, extensions, userAgent string) []byte {
+func clientRequest(u *wsURL, srv *ServerEntry, key, extensions, userAgent string, version int) []byte {
+	if version == 0 {
+		version = 13
+	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\n", u.target)
 	fmt.Fprintf(&b, "User-Agent: %s\r\n", userAgent)
@@ -75,7 +79,7 @@ func clientRequest(u *wsURL, srv *ServerEntry, key, extensions, userAgent string
 	if extensions != "" {
 		fmt.Fprintf(&b, "Sec-WebSocket-Extensions: %s\r\n", extensions)
 	}
-	b.WriteString("Sec-WebSocket-Version: 13\r\n\r\n")
+	fmt.Fprintf(&b, "Sec-WebSocket-Version: %d\r\n\r\n", version)
 	return b.Bytes()
 }
 
@@ -120,7 +124,10 @@ func handshakeRejection(status int, msg string) []byte {
 
 // checkClientRequest checks a testee client's opening handshake and returns
 // its Sec-WebSocket-Key, or the HTTP status to reject it with.
-func checkClientRequest(req *http.Request) (key string, status int, err error) {
+func checkClientRequest(req *http.Request, versions []int) (key string, status int, err error) {
+	if versions == nil {
+		versions = acceptableVersions
+	}
 	switch {
 	case req.Method != http.MethodGet:
 		return "", http.StatusMethodNotAllowed, errors.New("method is not GET")
@@ -130,7 +137,7 @@ func checkClientRequest(req *http.Request) (key string, status int, err error) {
 		return "", http.StatusBadRequest, errors.New("the Upgrade header lacks websocket")
 	case !headerHasToken(req.Header, "Connection", "upgrade"):
 		return "", http.StatusBadRequest, errors.New("the Connection header lacks upgrade")
-	case req.Header.Get("Sec-WebSocket-Version") != "13":
+	case !slices.Contains(versions, atoiOr(req.Header.Get("Sec-WebSocket-Version"), -1)):
 		return "", http.StatusUpgradeRequired, errors.New("the Sec-WebSocket-Version is not 13")
 	}
 	// RFC 6455, Section 4.2.1: the key, "when decoded, is 16 bytes in
@@ -140,6 +147,14 @@ func checkClientRequest(req *http.Request) (key string, status int, err error) {
 		return "", http.StatusBadRequest, errors.New("bad Sec-WebSocket-Key")
 	}
 	return key, 0, nil
+}
+
+func atoiOr(s string, def int) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return def
+	}
+	return n
 }
 
 // serverResponse builds the server-mode fuzzer's 101 response.

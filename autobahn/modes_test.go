@@ -260,3 +260,33 @@ func TestSpecParsing(t *testing.T) {
 		t.Errorf("server spec %+v, %v", ss, err)
 	}
 }
+
+// TestUpdateReportsWaitsForTheLastCase: without an outdir, /updateReports
+// still waits for the runCase that is finishing, so that results read
+// right after it are complete. The testee here returns from each case
+// before its TCP connection is gone, so the fuzzing server is still
+// finishing the last case when updateReports arrives.
+func TestUpdateReportsWaitsForTheLastCase(t *testing.T) {
+	fs, base := startFuzzingServer(t, &ServerSpec{Cases: []string{"1.1.1", "1.1.2", "2.1"}}, nil)
+	inner := testeeClient(flaws{ignoreClose: true}) // never closes TCP itself
+	slow := func(ctx context.Context, url string) error {
+		cctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- inner(cctx, url) }()
+		// Return while the case is still open; the server ends it
+		// (its close timeout, then it drops TCP) after we are gone.
+		time.Sleep(50 * time.Millisecond)
+		go func() {
+			<-done
+			cancel()
+		}()
+		return nil
+	}
+	n, err := RunTesteeClient(context.Background(), base, "slow", slow, nil)
+	if err != nil || n != 3 {
+		t.Fatalf("RunTesteeClient = %d, %v", n, err)
+	}
+	if got := len(fs.Results().Cases); got != 3 {
+		t.Errorf("%d results right after updateReports, want 3", got)
+	}
+}

@@ -58,8 +58,13 @@ type frameReader struct {
 	allowRSV byte       // frame.RSV1 when permessage-deflate is in use
 	inflate  *inflater  // nil without permessage-deflate
 	maxMsg   int64
+	maxFrame int64 // > 0: a data frame's payload limit (spec: maxFramePayloadSize)
 	log      *wireLog
 	out      chan<- rdEvent
+
+	noUTF8       bool // do not check text (spec: utf8validateIncoming false)
+	noUnmask     bool // take masked payloads as they are (spec: applyMask false)
+	wrongMasking bool // accept frames masked the wrong way (spec options)
 
 	state      msgState
 	compressed bool
@@ -85,10 +90,15 @@ func (fr *frameReader) run() {
 			fr.gone(err)
 			return
 		}
-		fr.log.addOctets(dirRx, int64(h.Size())+h.Length)
 		if h.Length > fr.maxMsg {
-			fr.log.add(dirRx, h, nil, "payload not read")
+			fr.log.add(dirRx, h, nil, 0, false, "payload not read")
 			fr.fail(int(frame.CloseTooBig), "frame longer than the message size limit")
+			fr.drain()
+			return
+		}
+		if fr.maxFrame > 0 && h.Length > fr.maxFrame && !h.Opcode.IsControl() && !fr.skipping() {
+			fr.log.add(dirRx, h, nil, 0, false, "payload not read")
+			fr.fail(int(frame.ClosePolicyViolation), fmt.Sprintf("frame exceeds payload limit of %d octets", fr.maxFrame))
 			fr.drain()
 			return
 		}
@@ -102,7 +112,7 @@ func (fr *frameReader) run() {
 			}
 		default:
 			if int64(len(fr.msg))+h.Length > fr.maxMsg {
-				fr.log.add(dirRx, h, nil, "payload not read")
+				fr.log.add(dirRx, h, nil, 0, false, "payload not read")
 				fr.fail(int(frame.CloseTooBig), "message longer than the size limit")
 				fr.drain()
 				return
@@ -119,10 +129,10 @@ func (fr *frameReader) run() {
 			fr.gone(err)
 			return
 		}
-		if h.Masked {
+		if h.Masked && !fr.noUnmask {
 			frame.Mask(h.Mask, 0, payload)
 		}
-		fr.log.add(dirRx, h, payload, "")
+		fr.log.add(dirRx, h, payload, 0, false, "")
 		if fr.closed {
 			continue
 		}
@@ -131,12 +141,12 @@ func (fr *frameReader) run() {
 			// closing handshake the failure started; one with a status
 			// code that is invalid (or an invalid reason) still gives the
 			// testee's close code (DECISIONS.md, item 21).
-			if h.Opcode == frame.OpClose && frame.Check(h, fr.from, 0) == nil {
+			if h.Opcode == frame.OpClose && frame.Check(fr.checked(h), fr.from, 0) == nil {
 				fr.close(payload)
 			}
 			continue
 		}
-		if err := frame.Check(h, fr.from, fr.allowRSV); err != nil {
+		if err := frame.Check(fr.checked(h), fr.from, fr.allowRSV); err != nil {
 			fr.failErr(err)
 			continue
 		}
@@ -145,6 +155,15 @@ func (fr *frameReader) run() {
 }
 
 func (fr *frameReader) skipping() bool { return fr.failed || fr.closed }
+
+// checked returns the header that frame.Check is to see: h, with the
+// masking the testee's role calls for if wrong masking is accepted.
+func (fr *frameReader) checked(h frame.Header) frame.Header {
+	if fr.wrongMasking {
+		h.Masked = fr.from == frame.Client
+	}
+	return h
+}
 
 // frame handles one checked frame.
 func (fr *frameReader) frame(h frame.Header, payload []byte) {
@@ -180,7 +199,7 @@ func (fr *frameReader) frame(h frame.Header, payload []byte) {
 
 // data handles the payload of a data frame, already appended to fr.msg.
 func (fr *frameReader) data(h frame.Header, payload []byte) {
-	if fr.state == msgText && !fr.compressed {
+	if fr.state == msgText && !fr.compressed && !fr.noUTF8 {
 		if _, err := fr.utf8.Write(payload); err != nil {
 			fr.failErr(err)
 			return
@@ -203,11 +222,11 @@ func (fr *frameReader) data(h frame.Header, payload []byte) {
 			fr.fail(int(frame.CloseProtocolError), "bad permessage-deflate data: "+err.Error())
 			return
 		}
-		if !binary && !frame.ValidUTF8(msg) {
+		if !binary && !fr.noUTF8 && !frame.ValidUTF8(msg) {
 			fr.failErr(frame.ErrInvalidUTF8)
 			return
 		}
-	} else if !binary {
+	} else if !binary && !fr.noUTF8 {
 		if err := fr.utf8.End(); err != nil {
 			fr.failErr(err)
 			return
@@ -266,8 +285,7 @@ func (fr *frameReader) fail(code int, reason string) {
 
 // drain discards input until TCP is gone, after framing was lost.
 func (fr *frameReader) drain() {
-	n, err := io.Copy(io.Discard, fr.br)
-	fr.log.addOctets(dirRx, n)
+	_, err := io.Copy(io.Discard, fr.br) // the octet logger sees it
 	if err == nil {
 		err = io.EOF
 	}

@@ -2,10 +2,12 @@ package autobahn
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"net"
 	"time"
 	"unicode/utf8"
@@ -19,6 +21,7 @@ type session struct {
 	nc       net.Conn
 	br       *bufio.Reader // holds any bytes read past the handshake
 	client   bool          // the fuzzer is the client: it masks, the server drops TCP
+	mask     bool          // the fuzzer masks its frames (set by runCase)
 	pmce     *Negotiated   // nil without permessage-deflate
 	agent    string
 	mode     string
@@ -27,6 +30,10 @@ type session struct {
 	opened   time.Time // when the handshake completed
 	tls      bool      // over TLS
 	http2    bool      // nc is an HTTP/2 stream (RFC 8441), not a TCP connection
+	url      string    // fuzzingclient: the testee server's URL
+	// request and response are the handshake as the reports show it;
+	// rawRequest and rawResponse, if set, as it crossed the wire (HTTP/1.1).
+	rawRequest, rawResponse []byte
 }
 
 // wsState is the fuzzer's WebSocket state.
@@ -69,16 +76,25 @@ type runner struct {
 	localReason     []byte
 	failed          bool
 	failReason      string
+	failDropped     bool // the fuzzer failed the connection by dropping TCP (failByDrop)
 	dropped         bool
 	closeTimeout    bool
 	dropTimeout     bool
 	timeLimit       bool // the close timer (the time limit of 9.x, 12.x, 13.x) fired while open
+	killed          bool // the kill timer fired while open
 	safety          bool
 	canceled        bool
 	gone            bool
 
 	events  []Event
 	nEvents int
+
+	// Section 16.
+	lastPing                  []byte     // the payload of the last ping of a flood
+	gate                      *readGate  // pauses the reading of the connection
+	stallStart                time.Time  // when the fuzzer stopped reading
+	stallWritten, stallQueued int64      // what the testee took, and what was left, when it read again
+	side                      chan error // the result of an echo on a second connection
 
 	// Evaluators (9.x, 12.x, 13.x).
 	headline, headlineWhy string
@@ -123,14 +139,33 @@ func runCase(ctx context.Context, c *Case, s *session, o *Options) *CaseResult {
 		evc: make(chan rdEvent, 64),
 	}
 	if tc, ok := s.nc.(*net.TCPConn); ok {
-		tc.SetNoDelay(true)
+		tc.SetNoDelay(!o.NoTCPNoDelay)
 	}
+	s.mask = s.client && !o.UnmaskedClientFrames || !s.client && o.MaskedServerFrames
 	s.nc.SetDeadline(time.Time{})
 	testee := frame.Server
 	if !s.client {
 		testee = frame.Client
 	}
-	fr := &frameReader{br: s.br, from: testee, maxMsg: o.MaxMessageSize, log: r.log, out: r.evc}
+	// The wire log starts with the handshake, as the suite's does, and
+	// then logs every read.
+	if s.client {
+		r.log.addOctets(dirTx, [][]byte{s.rawRequest}, false)
+		r.log.addOctets(dirRx, [][]byte{s.rawResponse}, false)
+	} else {
+		r.log.addOctets(dirRx, [][]byte{s.rawRequest}, false)
+		r.log.addOctets(dirTx, [][]byte{s.rawResponse}, false)
+	}
+	r.log.resetStats() // the statistics count what follows the handshake
+	pre, _ := s.br.Peek(s.br.Buffered())
+	if len(pre) > 0 {
+		r.log.addOctets(dirRx, [][]byte{pre}, false)
+	}
+	r.gate = &readGate{}
+	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(clone(pre)), octetLogger{s.nc, r.log, r.gate}), 64<<10)
+	fr := &frameReader{br: br, from: testee, maxMsg: o.MaxMessageSize, maxFrame: o.MaxFramePayloadSize, log: r.log, out: r.evc,
+		noUTF8: o.NoUTF8Validation, noUnmask: o.NoApplyMask,
+		wrongMasking: (s.client && o.AcceptMaskedServerFrames) || (!s.client && o.AcceptUnmaskedClientFrames)}
 	if s.pmce != nil {
 		fr.allowRSV = frame.RSV1
 		fr.inflate = new(inflater)
@@ -175,6 +210,7 @@ func runCase(ctx context.Context, c *Case, s *session, o *Options) *CaseResult {
 	for _, t := range []**time.Timer{&r.mainT, &r.pauseT, &r.closeT, &r.dropT} {
 		stopTimer(t)
 	}
+	r.gate.resume()
 	s.nc.Close()
 	r.w.stop()
 	return r.result(time.Since(s.opened))
@@ -200,6 +236,9 @@ func init() {
 	// Set in init: the handlers refer, through the datasets, back to the
 	// catalogue check that consults this table.
 	stepHandlers = stepHandlerTable()
+	for k, h := range limitStepHandlers() {
+		stepHandlers[k] = h
+	}
 }
 
 func stepHandlerTable() map[string]func(r *runner, st *Step) bool {
@@ -214,8 +253,11 @@ func stepHandlerTable() map[string]func(r *runner, st *Step) bool {
 				op = frame.OpBinary
 			}
 			size := st.FragmentSize
-			if st.AutoFragmentSize > 0 {
+			switch {
+			case st.AutoFragmentSize > 0:
 				size = st.AutoFragmentSize
+			case size == 0:
+				size = r.o.AutoFragmentSize
 			}
 			r.sendMessage(op, st.Payload.Bytes(), size, 0)
 			return false
@@ -233,24 +275,25 @@ func stepHandlerTable() map[string]func(r *runner, st *Step) bool {
 		},
 		StepPause: func(r *runner, st *Step) bool {
 			r.pausing = st
-			r.pauseT = time.NewTimer(seconds(st.Seconds))
+			r.log.timer(WirePause, st.Seconds, st.Tag)
+			r.pauseT = time.NewTimer(r.seconds(st.Seconds))
 			return true
 		},
 		StepFrameHeaderOnly: func(r *runner, st *Step) bool {
-			h := frame.Header{Fin: st.Fin, Opcode: frame.Opcode(st.Opcode), Masked: r.s.client, Length: st.Length}
+			h := frame.Header{Fin: st.Fin, Opcode: frame.Opcode(st.Opcode), Masked: r.s.mask, Length: st.Length}
 			if h.Masked {
 				h.Mask = maskKey()
 			}
 			r.stream, r.spos = h, 0
-			r.log.add(dirTx, h, nil, "header only; payload follows in chunks")
+			r.log.add(dirTx, h, nil, 0, false, "header only; payload follows in chunks")
 			r.w.enqueue(writeItem{b: frame.AppendHeader(nil, h)})
 			return false
 		},
 		StepFramePayloadChunk: func(r *runner, st *Step) bool {
 			p := st.Payload.Bytes()
-			r.log.addChunk(dirTx, frame.Header{Opcode: r.stream.Opcode, Masked: r.stream.Masked, Length: int64(len(p))}, p,
+			r.log.addChunk(dirTx, frame.Header{Opcode: r.stream.Opcode, Masked: r.stream.Masked, Mask: r.stream.Mask, Length: int64(len(p))}, p,
 				"payload chunk of the streamed frame")
-			if r.stream.Masked {
+			if r.stream.Masked && !r.o.NoApplyMask {
 				r.spos = frame.Mask(r.stream.Mask, r.spos, p)
 			}
 			r.w.enqueue(writeItem{b: p})
@@ -261,11 +304,13 @@ func stepHandlerTable() map[string]func(r *runner, st *Step) bool {
 			return false
 		},
 		StepKillAfter: func(r *runner, st *Step) bool {
-			r.mainKind, r.mainT = timerKill, time.NewTimer(seconds(st.Seconds))
+			r.log.timer(WireKill, st.Seconds, "")
+			r.mainKind, r.mainT = timerKill, time.NewTimer(r.seconds(st.Seconds))
 			return false
 		},
 		StepCloseAfter: func(r *runner, st *Step) bool {
-			r.mainKind, r.mainT = timerClose, time.NewTimer(seconds(st.Seconds))
+			r.log.timer(WireTimer, st.Seconds, "")
+			r.mainKind, r.mainT = timerClose, time.NewTimer(r.seconds(st.Seconds))
 			return false
 		},
 		StepSequentialEcho: func(r *runner, st *Step) bool {
@@ -283,19 +328,32 @@ func stepHandlerTable() map[string]func(r *runner, st *Step) bool {
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
+// seconds returns the duration of a step's seconds: as given for the
+// suite's cases, scaled by extraScale for those after 13.
+func (r *runner) seconds(s float64) time.Duration {
+	if r.c.extra != nil {
+		return scaled(s)
+	}
+	return seconds(s)
+}
+
 // sendFrame queues one frame, masked with a fresh key in client mode.
 func (r *runner) sendFrame(op frame.Opcode, fin bool, rsv byte, payload []byte, chop int, sync bool, note string) {
-	h := frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Masked: r.s.client, Length: int64(len(payload))}
+	h := frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Masked: r.s.mask, Length: int64(len(payload))}
 	if h.Masked {
 		h.Mask = maskKey()
 	}
-	if chop > 0 {
-		note = fmt.Sprintf("written in %d-byte pieces", chop)
-	} else if sync {
-		note = "own write"
+	r.log.add(dirTx, h, payload, chop, sync, note)
+	r.w.enqueue(writeItem{b: r.appendFrame(nil, h, payload), chop: chop, sync: sync})
+}
+
+// appendFrame appends a frame, its payload masked unless the spec's
+// applyMask is false.
+func (r *runner) appendFrame(b []byte, h frame.Header, payload []byte) []byte {
+	if h.Masked && r.o.NoApplyMask {
+		return append(frame.AppendHeader(b, h), payload...)
 	}
-	r.log.add(dirTx, h, payload, note)
-	r.w.enqueue(writeItem{b: frame.AppendFrame(nil, h, payload), chop: chop, sync: sync})
+	return frame.AppendFrame(b, h, payload)
 }
 
 // sendMessage queues a data message cut into frames by fragment; rsv goes on
@@ -304,7 +362,7 @@ func (r *runner) sendMessage(op frame.Opcode, payload []byte, size int, rsv byte
 	bounds := fragment(len(payload), size)
 	b := make([]byte, 0, len(payload)+(len(bounds)-1)*frame.MaxHeaderSize)
 	for i := 0; i+1 < len(bounds); i++ {
-		h := frame.Header{Fin: i+2 == len(bounds), Opcode: op, Rsv: rsv, Masked: r.s.client}
+		h := frame.Header{Fin: i+2 == len(bounds), Opcode: op, Rsv: rsv, Masked: r.s.mask}
 		if i > 0 {
 			h.Opcode, h.Rsv = frame.OpContinuation, 0
 		}
@@ -313,8 +371,8 @@ func (r *runner) sendMessage(op frame.Opcode, payload []byte, size int, rsv byte
 		}
 		p := payload[bounds[i]:bounds[i+1]]
 		h.Length = int64(len(p))
-		r.log.add(dirTx, h, p, "")
-		b = frame.AppendFrame(b, h, p)
+		r.log.add(dirTx, h, p, 0, false, "")
+		b = r.appendFrame(b, h, p)
 	}
 	r.w.enqueue(writeItem{b: b})
 }
@@ -338,7 +396,7 @@ func (r *runner) initiateClose(code *int, p []byte) {
 	if r.c.Evaluator != nil {
 		r.evalDone = true
 	}
-	r.closeT = time.NewTimer(r.o.CloseHandshakeTimeout)
+	r.closeT = newTimer(r.o.CloseHandshakeTimeout)
 }
 
 func (r *runner) closeWith(code int, reason string) {
@@ -376,12 +434,14 @@ func (r *runner) handle(ev rdEvent) {
 		}
 		r.record(newEvent(expectedEventMessage, ev.binary, ev.payload, true))
 		r.autoClose()
+		r.react(ev)
 	case rdPong:
 		keep := r.c.Evaluator == nil
 		r.record(newEvent(expectedEventPong, false, ev.payload, keep))
 		if keep {
 			r.autoClose()
 		}
+		r.react(ev)
 	case rdPing:
 		// Pings are answered while open and not recorded (A.3).
 		if r.state == stOpen && !r.dropped {
@@ -404,12 +464,25 @@ func (r *runner) handle(ev rdEvent) {
 	}
 }
 
+// react lets a case of a section after 13 act on an event.
+func (r *runner) react(ev rdEvent) {
+	if r.c.extra != nil && r.c.extra.react != nil && r.state == stOpen && !r.dropped {
+		r.c.extra.react(r, ev)
+	}
+}
+
 // fail fails the connection (A.5): while open the fuzzer sends a close frame
-// with code and msg as its reason, otherwise it drops TCP. The first
-// violation gives the reason reported.
+// with code and msg as its reason, otherwise it drops TCP; with the spec's
+// failByDrop it drops TCP at once. The first violation gives the reason
+// reported.
 func (r *runner) fail(code int, msg string) {
 	if !r.failed {
 		r.failed, r.failReason = true, msg
+	}
+	if r.o.FailByDrop {
+		r.failDropped = true
+		r.drop(true)
+		return
 	}
 	if r.state == stOpen {
 		if len(msg) > frame.MaxCloseReason {
@@ -450,11 +523,23 @@ func (r *runner) onClose(ev rdEvent) {
 	r.hasRemoteCode, r.remoteCode, r.remoteReason = ev.code != 0, ev.code, ev.reason
 	switch r.state {
 	case stOpen:
-		// The testee closes first: reply 1000, whatever its code (A.5).
+		// The testee closes first: reply 1000, whatever its code (A.5),
+		// unless the spec's echoCloseCodeReason asks for its own.
 		r.state = stClosed
-		r.sendFrame(frame.OpClose, true, 0, binary.BigEndian.AppendUint16(nil, 1000), 0, false, "")
 		code := 1000
-		r.localCode = &code
+		reply := binary.BigEndian.AppendUint16(nil, 1000)
+		if r.o.EchoCloseCodeReason {
+			reply = nil
+			if ev.code != 0 {
+				code = ev.code
+				reply = append(binary.BigEndian.AppendUint16(nil, uint16(code)), ev.reason...)
+				r.localReason = clone(ev.reason)
+			}
+		}
+		r.sendFrame(frame.OpClose, true, 0, reply, 0, false, "")
+		if reply != nil {
+			r.localCode = &code
+		}
 		if r.c.Evaluator != nil {
 			r.evalDone = true
 		}
@@ -465,7 +550,7 @@ func (r *runner) onClose(ev rdEvent) {
 		stopTimer(&r.closeT)
 		r.state = stClosed
 		if r.s.client {
-			r.dropT = time.NewTimer(r.o.ServerDropTimeout)
+			r.dropT = newTimer(r.o.ServerDropTimeout)
 		} else {
 			r.drop(false)
 		}
@@ -478,12 +563,19 @@ func (r *runner) onMainTimer() {
 	}
 	switch r.mainKind {
 	case timerKill:
-		if r.state == stOpen {
+		r.log.timer(WireKillFire, 0, "")
+		switch {
+		case r.o.FailByDrop:
+			r.failDropped = true
+			r.drop(true)
+		case r.state == stOpen:
+			r.killed = true
 			r.closeWith(1001, "Going Away")
-		} else {
+		default:
 			r.drop(true)
 		}
 	case timerClose:
+		r.log.timer(WireTimeFire, 0, "")
 		if r.state == stOpen {
 			r.timeLimit = true
 			r.initiateClose(nil, nil)
@@ -498,6 +590,7 @@ func (r *runner) onPause() {
 		r.pc = len(r.c.Steps)
 		return
 	}
+	r.log.timer(WirePauseEnd, 0, st.Tag)
 	if st.RecordTimeoutIfOpen {
 		r.record(Event{Type: expectedEventTimeout, Tag: st.Tag})
 	}
@@ -621,6 +714,8 @@ func (r *runner) result(d time.Duration) *CaseResult {
 	res.CloseTimeout, res.DropTimeout, res.SafetyTimeout = r.closeTimeout, r.dropTimeout, r.safety
 	res.WasClean = r.gotClose && !r.closeTimeout && !r.dropTimeout
 	switch {
+	case r.failDropped && !r.gotClose:
+		res.WasNotCleanReason = "the fuzzer failed the connection by dropping TCP (failByDrop)"
 	case r.badClose != "":
 		res.WasNotCleanReason = "the testee's close frame was not valid: " + r.badClose
 	case !r.gotClose && r.s.http2:
@@ -638,7 +733,7 @@ func (r *runner) result(d time.Duration) *CaseResult {
 	if r.hasRemoteCode {
 		code := r.remoteCode
 		remoteCode, res.RemoteCloseCode = &code, &code
-		if r.badClose == "" {
+		if r.badClose == "" && len(r.remoteReason) > 0 { // as the suite: no reason is null
 			reason := string(r.remoteReason)
 			res.RemoteReason = &reason
 		}
@@ -648,15 +743,11 @@ func (r *runner) result(d time.Duration) *CaseResult {
 		s := string(r.localReason)
 		res.LocalReason = &s
 	}
-	if c.ReportRatio && r.rawOut > 0 {
-		out := float64(r.wireOut) / float64(r.rawOut)
-		res.RatioOut = &out
-	}
-	if c.ReportRatio && r.rawIn > 0 {
-		in := float64(r.wireIn) / float64(r.rawIn)
-		res.RatioIn = &in
-	}
 	res.WireLog, res.Wire = r.log.snapshot()
+	if c.ReportRatio {
+		res.Traffic = r.trafficStats(res.Wire)
+		res.RatioIn, res.RatioOut = res.Traffic.IncomingCompressionRatio, res.Traffic.OutgoingCompressionRatio
+	}
 
 	facts := closeFacts{
 		handshakeDone:   true,
@@ -688,6 +779,9 @@ func (r *runner) result(d time.Duration) *CaseResult {
 		res.Result = "informational: " + informationalNote(c, r.events)
 		res.ResultClose = "informational: " + closeWhy
 	}
+	if c.extra != nil && c.extra.judge != nil {
+		c.extra.judge(r, res)
+	}
 	if r.safety || r.canceled {
 		// The case did not end by itself (DECISIONS.md, item 9b).
 		res.Behavior, res.BehaviorClose = VerdictFailed, VerdictFailed
@@ -698,6 +792,38 @@ func (r *runner) result(d time.Duration) *CaseResult {
 		res.ResultClose = res.Result
 	}
 	return res
+}
+
+// trafficStats returns the suite's traffic statistics of the case.
+func (r *runner) trafficStats(w WireStats) *TrafficStats {
+	ratio := func(a, b int64) *float64 {
+		if b == 0 {
+			return nil
+		}
+		v := float64(a) / float64(b)
+		return &v
+	}
+	dataFrames := func(m map[string]int) int { return m["0"] + m["1"] + m["2"] }
+	messages := func(m map[string]int) int { return m["1"] + m["2"] }
+	pre := r.log.preopenOctets()
+	return &TrafficStats{
+		IncomingCompressionRatio:       ratio(r.wireIn, r.rawIn),
+		IncomingOctetsAppLevel:         r.rawIn,
+		IncomingOctetsWebSocketLevel:   r.wireIn,
+		IncomingOctetsWireLevel:        w.RxOctets,
+		IncomingWebSocketFrames:        dataFrames(w.RxFrames),
+		IncomingWebSocketMessages:      messages(w.RxFrames),
+		IncomingWebSocketOverhead:      ratio(w.RxOctets-r.wireIn, r.wireIn),
+		OutgoingCompressionRatio:       ratio(r.wireOut, r.rawOut),
+		OutgoingOctetsAppLevel:         r.rawOut,
+		OutgoingOctetsWebSocketLevel:   r.wireOut,
+		OutgoingOctetsWireLevel:        w.TxOctets,
+		OutgoingWebSocketFrames:        dataFrames(w.TxFrames),
+		OutgoingWebSocketMessages:      messages(w.TxFrames),
+		OutgoingWebSocketOverhead:      ratio(w.TxOctets-r.wireOut, r.wireOut),
+		PreopenIncomingOctetsWireLevel: pre[dirRx],
+		PreopenOutgoingOctetsWireLevel: pre[dirTx],
+	}
 }
 
 // unfinished says why an evaluator case (9.x, 12.x, 13.x) ended before its
@@ -777,6 +903,8 @@ func newCaseResult(c *Case, agent, mode string, client bool) *CaseResult {
 		Mode:        mode,
 		FuzzerRole:  role,
 		Expected:    c.Outcomes,
+		ReportTime:  c.ReportDuration,
+		ReportRatio: c.ReportRatio,
 		ExpectedClose: ExpectedClose{
 			ClosedByMe:    c.Close.FuzzerClosesFirst,
 			CloseCodes:    c.Close.AcceptedCodes,
@@ -800,6 +928,6 @@ func handshakeFailedResult(c *Case, agent, mode string, client bool, started tim
 	res.DroppedByMe = true
 	res.WasNotCleanReason = "no WebSocket connection"
 	res.HTTPRequest, res.HTTPResponse = req, resp
-	res.WireLog = []WireFrame{}
+	res.WireLog = []WireEntry{}
 	return res
 }

@@ -72,13 +72,20 @@ type FuzzingServer struct {
 // [Options.TLSServerConfig]); with HTTP/2 it returns [ErrNoExtendedConnect]
 // if the process cannot take extended CONNECT requests.
 func NewFuzzingServer(spec *ServerSpec, opts *Options) (*FuzzingServer, error) {
-	cases := SelectCases(spec.Cases, spec.ExcludeCases)
+	o := opts.withDefaults()
+	if _, err := o.ApplyProtocolOptions(spec.Options, ModeFuzzingServer); err != nil {
+		return nil, fmt.Errorf("autobahn: options: %w", err)
+	}
+	if err := CheckPatterns(spec.Cases, spec.ExcludeCases, spec.ExcludeAgentCases); err != nil {
+		return nil, err
+	}
+	cases := casesForMode(SelectCases(spec.Cases, spec.ExcludeCases), ModeFuzzingServer, o.Progress)
 	if len(cases) == 0 {
-		return nil, errors.New("autobahn: server spec selects no cases")
+		return nil, ErrNoCases
 	}
 	s := &FuzzingServer{
 		spec:    spec,
-		o:       opts.withDefaults(),
+		o:       o,
 		cases:   cases,
 		res:     &Results{Mode: ModeFuzzingServer, Started: time.Now()},
 		done:    make(map[string]bool),
@@ -101,7 +108,7 @@ func NewFuzzingServer(spec *ServerSpec, opts *Options) (*FuzzingServer, error) {
 			return nil, err
 		}
 		if u.secure {
-			if s.tls, err = serverTLSConfig(u, s.o, s.http2); err != nil {
+			if s.tls, err = serverTLSConfig(u, spec, s.o, s.http2); err != nil {
 				return nil, err
 			}
 		}
@@ -110,9 +117,20 @@ func NewFuzzingServer(spec *ServerSpec, opts *Options) (*FuzzingServer, error) {
 }
 
 // serverTLSConfig is the TLS configuration of a wss:// fuzzing server:
-// opts.TLSServerConfig, or a self-signed certificate made now.
-func serverTLSConfig(u *wsURL, o *Options, h2 bool) (*tls.Config, error) {
+// the spec's cert and key, opts.TLSServerConfig, or a self-signed
+// certificate made now.
+func serverTLSConfig(u *wsURL, spec *ServerSpec, o *Options, h2 bool) (*tls.Config, error) {
 	cfg := o.TLSServerConfig.Clone()
+	if spec.Cert != "" {
+		cert, err := tls.LoadX509KeyPair(spec.Cert, spec.Key)
+		if err != nil {
+			return nil, fmt.Errorf("autobahn: the spec's cert and key: %w", err)
+		}
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
 	if cfg == nil {
 		hosts := []string{u.hostname}
 		for _, h := range []string{"localhost", "127.0.0.1", "::1"} {
@@ -264,7 +282,7 @@ func (s *FuzzingServer) serveConn(nc net.Conn) {
 		tc.SetNoDelay(true)
 	}
 	started := time.Now()
-	nc.SetDeadline(started.Add(s.o.OpenHandshakeTimeout))
+	nc.SetDeadline(deadline(started, s.o.OpenHandshakeTimeout))
 	secure := s.tls != nil
 	if secure {
 		tc := tls.Server(nc, s.tls)
@@ -293,7 +311,7 @@ func (s *FuzzingServer) serveConn(nc net.Conn) {
 		nc.Write(handshakeRejection(http.StatusBadRequest, "malformed request"))
 		return
 	}
-	key, status, err := checkClientRequest(req)
+	key, status, err := checkClientRequest(req, s.o.AcceptVersions)
 	if err != nil {
 		nc.Write(handshakeRejection(status, err.Error()))
 		return
@@ -405,16 +423,17 @@ func (s *FuzzingServer) dispatch(x *exchange) {
 		b, _ := json.Marshal(map[string]string{"behavior": s.waitStatus(agent, c.ID)})
 		s.reply(x, b)
 	case "/updateReports":
+		// Wait for a runCase that is finishing, with or without an
+		// outdir: a caller that reads Results after updateReports (as
+		// wstest does with no outdir) must find every case that ran.
+		s.runMu.Lock()
 		msg := "reports written"
 		if s.spec.OutDir != "" {
-			// Wait for a runCase that is finishing.
-			s.runMu.Lock()
-			err := WriteReports(s.spec.OutDir, s.Results())
-			s.runMu.Unlock()
-			if err != nil {
+			if err := WriteReports(s.spec.OutDir, s.Results()); err != nil {
 				msg = err.Error()
 			}
 		}
+		s.runMu.Unlock()
 		s.reply(x, []byte(msg))
 	case "/stopServer":
 		s.reply(x, []byte("stopping"))
@@ -437,6 +456,12 @@ func (s *FuzzingServer) dispatch(x *exchange) {
 		}
 		s.runMu.Lock()
 		defer s.runMu.Unlock()
+		if c.extra != nil && c.extra.server != nil {
+			cr := c.extra.server(s, x, agent)
+			s.addResult(cr)
+			s.o.progress(s.positionOf(c), len(s.cases), cr)
+			return
+		}
 		var pm *Negotiated
 		if c.PMCE != nil {
 			pm = acceptOffer(c.PMCE.ServerAcceptOrder, offers)
@@ -447,10 +472,10 @@ func (s *FuzzingServer) dispatch(x *exchange) {
 		}
 		// The previous case may have held the lock: the handshake
 		// timeout starts now.
-		resp, err := x.accept(s.o.ServerName, ext, time.Now().Add(s.o.OpenHandshakeTimeout), nil)
+		resp, err := x.accept(s.o.ServerName, ext, deadline(time.Now(), s.o.OpenHandshakeTimeout), nil)
 		if err != nil {
 			cr := handshakeFailedResult(c, agent, ModeFuzzingServer, false, x.started, "write response: "+err.Error(), isTimeout(err), x.raw, resp)
-			cr.TLS, cr.HTTP2 = x.tls, x.http2()
+			cr.TLS, cr.HTTP2, cr.Index = x.tls, x.http2(), s.positionOf(c)
 			s.addResult(cr)
 			return
 		}
@@ -458,11 +483,13 @@ func (s *FuzzingServer) dispatch(x *exchange) {
 			nc: x.nc, br: x.br, client: false, pmce: pm,
 			agent: agent, mode: ModeFuzzingServer,
 			request: x.raw, response: resp,
+			rawRequest: []byte(x.raw), rawResponse: []byte(resp),
 			opened: time.Now(), tls: x.tls, http2: x.http2(),
 		}
 		cr := runCase(context.Background(), c, sess, s.o)
+		cr.Index = s.positionOf(c) // the N of case=N, as in the suite
 		s.addResult(cr)
-		fmt.Fprint(s.o.Progress, progressLine(s.positionOf(c), len(s.cases), cr))
+		s.o.progress(s.positionOf(c), len(s.cases), cr)
 	default:
 		x.reject(http.StatusNotFound, "unknown endpoint")
 	}
@@ -525,7 +552,7 @@ func (s *FuzzingServer) reply(x *exchange, msg []byte) {
 		b = frame.AppendFrame(b, frame.Header{Fin: true, Opcode: frame.OpText}, msg)
 	}
 	b = frame.AppendFrame(b, frame.Header{Fin: true, Opcode: frame.OpClose}, binary.BigEndian.AppendUint16(nil, 1000))
-	if _, err := x.accept(s.o.ServerName, "", time.Now().Add(s.o.CloseHandshakeTimeout), b); err != nil {
+	if _, err := x.accept(s.o.ServerName, "", time.Now().Add(max(s.o.CloseHandshakeTimeout, time.Second)), b); err != nil {
 		return
 	}
 	awaitClose(x.br)

@@ -104,7 +104,7 @@ func FetchMessageTLS(ctx context.Context, rawURL string, cfg *tls.Config) ([]byt
 	}
 	key := handshake.NewKey()
 	srv := &ServerEntry{}
-	if _, err := nc.Write(clientRequest(u, srv, key, "", Version)); err != nil {
+	if _, err := nc.Write(clientRequest(u, srv, key, "", Version, 13)); err != nil {
 		return nil, fmt.Errorf("autobahn: %w", err)
 	}
 	br := bufio.NewReader(nc)

@@ -38,6 +38,7 @@ type flaws struct {
 	echoClose      bool // answers a close frame with the same payload, byte for byte, valid or not
 	closeFirst     bool // answers the first message with close 1008 instead of its echo
 	deflate        bool // negotiates permessage-deflate
+	noSizeLimit    bool // waits for (and discards) the payload of a frame of any length
 }
 
 // badPongPayload is what a badPong testee answers every ping with.
@@ -221,6 +222,12 @@ func (c *tconn) run() error {
 			return c.failErr(err, h.Length)
 		}
 		if h.Length > 64<<20 {
+			if c.f.noSizeLimit {
+				if _, err := io.CopyN(io.Discard, c.br, h.Length); err != nil {
+					return err
+				}
+				continue
+			}
 			return c.fail(frame.CloseTooBig, h.Length)
 		}
 		if h.Opcode.IsControl() {

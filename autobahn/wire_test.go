@@ -3,6 +3,7 @@ package autobahn
 import (
 	"bufio"
 	"bytes"
+	"encoding/hex"
 	"io"
 	"net"
 	"slices"
@@ -71,7 +72,7 @@ func pipeRunner(t *testing.T, client bool) (*runner, *bufio.Reader) {
 		t.Fatal(err)
 	}
 	log := newWireLog(time.Now(), 1000)
-	r := &runner{s: &session{nc: a, client: client}, log: log, w: newWireWriter(a, log, 10*time.Microsecond)}
+	r := &runner{s: &session{nc: a, client: client, mask: client}, o: (*Options)(nil).withDefaults(), log: log, w: newWireWriter(a, log, 10*time.Microsecond)}
 	t.Cleanup(func() {
 		a.Close()
 		b.Close()
@@ -145,9 +146,61 @@ func TestChoppedWrite(t *testing.T) {
 	if hs[0].Opcode != frame.OpPing || !bytes.Equal(ps[0], payload) {
 		t.Errorf("chopped ping arrived as %+v % x", hs[0], ps[0][:8])
 	}
-	frames, stats := r.log.snapshot()
-	if len(frames) != 1 || frames[0].Note == "" || stats.TxFrames["9"] != 1 {
-		t.Errorf("wire log %+v %+v", frames, stats)
+	// The wire log has the frame, then each one-byte write, as octets
+	// written on their own; the statistics count the writes by size.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		entries, stats := r.log.snapshot()
+		const size = 2 + 4 + 125 // header, masking key, payload
+		if stats.TxOctets == size || time.Now().After(deadline) {
+			if len(entries) != size+1 || entries[0].Kind != WireTxFrame || entries[0].Chop != 1 || entries[0].Opcode != 9 || stats.TxFrames["9"] != 1 || stats.TxOctetChunks["1"] != size {
+				t.Fatalf("wire log %d entries, first %+v, stats %+v", len(entries), entries[0], stats)
+			}
+			for _, e := range entries[1:] {
+				if e.Kind != WireTxOctets || e.Length != 1 || !e.Sync {
+					t.Fatalf("entry %+v, want a synchronous write of one octet", e)
+				}
+			}
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestWireEntryJSON checks the suite's tuples of the wire log, events and
+// the payload text: UTF-8 as text, cut after 64 bytes with " ...",
+// anything else as 0x and hex.
+func TestWireEntryJSON(t *testing.T) {
+	long := bytes.Repeat([]byte("BAsd7&jh23"), 7)
+	tests := []struct {
+		name string
+		v    any
+		want string
+	}{
+		{"rx octets", WireEntry{Kind: WireRxOctets, Length: 8, Data: []byte{0x88, 0x82, 0x98, 0x7f, 0x23, 0xcb, 0x9b, 0x97}}, `["RO",[8,"8882987f23cb9b97"]]`},
+		{"tx octets, long", WireEntry{Kind: WireTxOctets, Length: 262154, Data: long[:64], Sync: true}, `["TO",[262154,"` + hex.EncodeToString(long[:64]) + ` ..."],true]`},
+		{"tx frame", WireEntry{Kind: WireTxFrame, Length: 2, Data: []byte{0x03, 0xe8}, Opcode: 8, Fin: true}, `["TF",[2,"0x03e8"],8,true,0,null,null,null,false]`},
+		{"tx frame, masked and chopped", WireEntry{Kind: WireTxFrame, Length: 12, Data: []byte("Hello World!"), Opcode: 1, Fin: true, Masked: true, Mask: [4]byte{1, 2, 3, 4}, Chop: 1, Sync: false},
+			`["TF",[12,"Hello World!"],1,true,0,"01020304",null,1,false]`},
+		{"rx frame", WireEntry{Kind: WireRxFrame, Length: 70, Data: long[:64], Opcode: 1, Fin: true, Masked: true, Mask: [4]byte{0x98, 0x7f, 0x23, 0xcb}},
+			`["RF",[70,"` + string(long[:64]) + ` ..."],1,true,0,true,"987f23cb"]`},
+		{"kill timer", WireEntry{Kind: WireKill, Seconds: 1}, `["KL",1]`},
+		{"kill", WireEntry{Kind: WireKillFire}, `["KLE"]`},
+		{"pause", WireEntry{Kind: WirePause, Seconds: 0.5, Tag: "A"}, `["CT",0.5,"A"]`},
+		{"pause end", WireEntry{Kind: WirePauseEnd, Tag: "A"}, `["CTE","A"]`},
+		{"message", newEvent(expectedEventMessage, false, []byte("Hello"), false), `["message","Hello",false]`},
+		{"binary message", newEvent(expectedEventMessage, true, []byte{0xfe, 0xff}, false), `["message","0xfeff",true]`},
+		{"pong", newEvent(expectedEventPong, false, nil, false), `["pong",""]`},
+		{"timeout", Event{Type: expectedEventTimeout, Tag: "B"}, `["timeout","B"]`},
+		{"expected", ExpectedEvent{Type: expectedEventMessage, Payload: &Payload{Hex: "48656c6c6f"}}, `["message","Hello",false]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := marshalJSON(tt.v)
+			if err != nil || string(b) != tt.want {
+				t.Errorf("marshalJSON = %s, %v; want %s", b, err, tt.want)
+			}
+		})
 	}
 }
 

@@ -3,6 +3,7 @@ package conformance
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -107,7 +108,11 @@ func (r *Run) WriteMarkdown(w io.Writer, versions string) {
 	fmt.Fprintf(w, "- Setup: %s\n", p.Setup)
 	fmt.Fprintf(w, "- Run: %s, %d cases in %s, harness %s\n", r.Results.Started.UTC().Format("2006-01-02 15:04 MST"),
 		len(latest(r.Results)), r.Duration.Round(time.Second), autobahn.Version)
-	fmt.Fprintf(w, "- Raw results: `conformance/results/%s/index.json`\n\n", p.Name)
+	if r.Index != "" {
+		fmt.Fprintf(w, "- Raw results: `%s`\n\n", filepath.ToSlash(r.Index))
+	} else {
+		fmt.Fprintf(w, "- Raw results: not written\n\n")
+	}
 
 	fmt.Fprintf(w, tableHead, "section")
 	sections := map[string]*counts{}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/wirelevel/ws/autobahn"
@@ -41,6 +42,9 @@ type Run struct {
 	Duration time.Duration
 	// Reruns holds the second result of each case run again, by ID.
 	Reruns map[string]*autobahn.CaseResult
+	// Index is the index.json WriteIndex wrote, as given to it; empty
+	// before.
+	Index string
 }
 
 // RunPeer runs the harness against p. On an error after cases have run it
@@ -62,7 +66,13 @@ func RunPeer(ctx context.Context, p *Peer, cfg Config) (*Run, error) {
 	if err != nil {
 		return r, err // the results so far, for the record
 	}
-	if want := len(autobahn.SelectCases(cases, cfg.Exclude)); len(res.Cases) != want {
+	want := 0
+	for _, c := range autobahn.SelectCases(cases, cfg.Exclude) {
+		if slices.Contains(c.Modes(), p.Mode) {
+			want++
+		}
+	}
+	if len(res.Cases) != want {
 		return r, fmt.Errorf("conformance: %s: %d results, want %d", p.Name, len(res.Cases), want)
 	}
 	if cfg.ReportsDir != "" {
@@ -195,7 +205,8 @@ func (r *Run) WriteIndex(dir string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(d, "index.json"), append(b, '\n'), 0o644)
+	r.Index = filepath.Join(d, "index.json")
+	return os.WriteFile(r.Index, append(b, '\n'), 0o644)
 }
 
 // ReadIndex reads an index.json written by WriteIndex.

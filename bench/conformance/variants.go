@@ -109,3 +109,86 @@ func coderClientEcho(ctx context.Context, url string) error {
 		}
 	}
 }
+
+// gorillaClientEcho is a gorilla/websocket testee client with its
+// defaults (websocket.DefaultDialer, no compression), echoing with
+// NextReader and NextWriter.
+func gorillaClientEcho(ctx context.Context, url string) error {
+	c, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetReadLimit(libs.ReadLimit)
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	for {
+		typ, r, err := c.NextReader()
+		if err != nil {
+			return err
+		}
+		w, err := c.NextWriter(typ)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(w, r); err != nil {
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+	}
+}
+
+// coderClientPlain is a coder/websocket testee client with its defaults
+// (no compression), echoing with Reader and Writer.
+func coderClientPlain(ctx context.Context, url string) error {
+	c, _, err := coderws.Dial(ctx, url, nil)
+	if err != nil {
+		return err
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(libs.ReadLimit)
+	for {
+		typ, r, err := c.Reader(ctx)
+		if err != nil {
+			return err
+		}
+		w, err := c.Writer(ctx, typ)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(w, r); err != nil {
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+	}
+}
+
+// gwsClientEcho is a gws testee client with its defaults (gws.NewClient,
+// no compression, UTF-8 unchecked), echoing in OnMessage until the
+// connection ends.
+func gwsClientEcho(ctx context.Context, url string) error {
+	done := make(chan struct{})
+	c, _, err := gws.NewClient(&gwsClient{done: done}, &gws.ClientOption{Addr: url, ReadMaxPayloadSize: libs.ReadLimit})
+	if err != nil {
+		return err
+	}
+	go c.ReadLoop()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		c.NetConn().Close()
+		<-done
+	}
+	return nil
+}
+
+type gwsClient struct {
+	gwsEcho
+	done chan struct{}
+}
+
+func (g *gwsClient) OnClose(*gws.Conn, error) { close(g.done) }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wirelevel/ws/autobahn"
+	"github.com/wirelevel/ws/conn"
 	"github.com/wirelevel/ws/internal/echo"
 )
 
@@ -65,10 +67,44 @@ func TestFuzzingClientMode(t *testing.T) {
 	if !strings.Contains(stdout.String(), "[23/23]") {
 		t.Fatalf("no progress lines:\n%s", stdout.String())
 	}
+
+	// -d adds the reasons of both verdicts under each progress line.
+	spec = writeJSON(t, map[string]any{
+		"outdir":  t.TempDir(),
+		"servers": []map[string]any{{"agent": "echo", "url": "ws" + strings.TrimPrefix(s.URL, "http")}},
+		"cases":   []string{"1.1.1"},
+	})
+	stdout.Reset()
+	if code := run([]string{"-m", "fuzzingclient", "-s", spec, "-d"}, &stdout, &stderr); code != 0 ||
+		!strings.Contains(stdout.String(), "] 1.1.1 agent=echo OK (") || !strings.Contains(stdout.String(), "\n    OK: ") || !strings.Contains(stdout.String(), "\n    close OK: ") {
+		t.Fatalf("-d: exit %d, output:\n%s", code, stdout.String())
+	}
 }
 
-// A server that fails cases makes fuzzingclient exit non-zero.
-func TestFuzzingClientModeFails(t *testing.T) {
+// A server that fails cases makes fuzzingclient exit with status 1.
+func TestFuzzingClientModeFailures(t *testing.T) {
+	// It completes the handshake, then drops the connection: no echo.
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := conn.Accept(w, r, nil); err == nil {
+			c.CloseNow()
+		}
+	}))
+	defer s.Close()
+	out := t.TempDir()
+	spec := writeJSON(t, map[string]any{
+		"outdir":  out,
+		"servers": []map[string]any{{"agent": "dropper", "url": "ws" + strings.TrimPrefix(s.URL, "http")}},
+		"cases":   []string{"1.1.1", "1.1.2"},
+	})
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-m", "fuzzingclient", "-s", spec}, &stdout, &stderr); code != 1 {
+		t.Fatalf("exit %d, want 1: %s %s", code, stdout.String(), stderr.String())
+	}
+	checkIndex(t, out, "dropper", 2)
+}
+
+// An unreachable server makes fuzzingclient exit with status 4.
+func TestFuzzingClientModeUnreachable(t *testing.T) {
 	s := httptest.NewServer(&echo.Server{})
 	defer s.Close()
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -79,8 +115,8 @@ func TestFuzzingClientModeFails(t *testing.T) {
 		"cases":   []string{"1.1.1"},
 	})
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"-m", "fuzzingclient", "-s", spec}, &stdout, &stderr); code != 1 {
-		t.Fatalf("exit %d, want 1: %s %s", code, stdout.String(), stderr.String())
+	if code := run([]string{"-m", "fuzzingclient", "-s", spec}, &stdout, &stderr); code != 4 {
+		t.Fatalf("exit %d, want 4: %s %s", code, stdout.String(), stderr.String())
 	}
 }
 
@@ -95,7 +131,7 @@ func TestFuzzingServerAndTesteeClient(t *testing.T) {
 	spec := writeJSON(t, map[string]any{"url": "ws://" + addr, "outdir": out, "cases": []string{"1.*", "5.*"}})
 	codec := make(chan int, 1)
 	var sout, serr bytes.Buffer
-	go func() { codec <- run([]string{"-m", "fuzzingserver", "-s", spec}, &sout, &serr) }()
+	go func() { codec <- run([]string{"-m", "fuzzingserver", "-s", spec, "-u", "0"}, &sout, &serr) }()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		c, err := net.Dial("tcp", addr)
@@ -109,7 +145,7 @@ func TestFuzzingServerAndTesteeClient(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	var cout, cerr bytes.Buffer
-	if code := run([]string{"-m", "testeeclient", "-w", "ws://" + addr, "-a", "ours"}, &cout, &cerr); code != 0 {
+	if code := run([]string{"-m", "testeeclient", "-w", "ws://" + addr, "-i", "ours"}, &cout, &cerr); code != 0 {
 		t.Fatalf("testeeclient exit %d: %s %s", code, cout.String(), cerr.String())
 	}
 	checkIndex(t, out, "ours", 16+20)

@@ -136,7 +136,7 @@ func TestConformance(t *testing.T) {
 				counts[o.Behavior]++
 			}
 			t.Logf("%d cases in %v: %v", len(got), time.Since(start).Round(time.Second), counts)
-			for _, d := range selftest.Diff(want, got) {
+			for _, d := range selftest.Diff(want, got, selftest.SelectedIDs(sel, nil)) {
 				t.Errorf("differs from conn's echo server: %s", d)
 			}
 			if res.Failed() {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/wirelevel/ws/conn"
 	"github.com/wirelevel/ws/frame"
@@ -71,7 +72,10 @@ func Loop(ctx context.Context, c *conn.Conn) error {
 }
 
 // Server is an http.Handler that accepts WebSocket connections at any path
-// and echoes them. Shutdown closes every open connection with 1001.
+// and echoes them. A request that is not a WebSocket one gets a small page
+// at / (a browser loading the origin first, as it does before it opens
+// WebSockets to it) and 404 elsewhere, over HTTP/1.1 and HTTP/2 alike.
+// Shutdown closes every open connection with 1001.
 type Server struct {
 	Options *conn.AcceptOptions // nil means ServerOptions()
 
@@ -80,6 +84,10 @@ type Server struct {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !IsWebSocketRequest(r) {
+		servePage(w, r)
+		return
+	}
 	opts := s.Options
 	if opts == nil {
 		opts = ServerOptions()
@@ -183,3 +191,66 @@ func testee(ctx context.Context, url string, opts *conn.DialOptions) error {
 	Loop(ctx, c)
 	return nil
 }
+
+// IsWebSocketRequest reports whether r asks for a WebSocket: a request with
+// the "websocket" token in its Upgrade field (HTTP/1.1; the checks that it
+// is a valid one are conn.Accept's), or an extended CONNECT (HTTP/2, RFC
+// 8441).
+func IsWebSocketRequest(r *http.Request) bool {
+	if r.ProtoMajor >= 2 {
+		return r.Method == http.MethodConnect && r.Header.Get(":protocol") != ""
+	}
+	for _, v := range r.Header.Values("Upgrade") {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), "websocket") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// servePage answers a request that is not a WebSocket one: the page at /
+// for GET and HEAD, 404 for other paths, 405 for other methods.
+func servePage(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path != "/":
+		http.NotFound(w, r)
+	case r.Method != http.MethodGet && r.Method != http.MethodHead:
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	default:
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if r.Method == http.MethodGet {
+			w.Write([]byte(page))
+		}
+	}
+}
+
+// page is the echo server's page: a form that sends messages to the
+// server's own origin and shows the echoes.
+const page = `<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>wstest echo server</title>
+<style>body { font-family: sans-serif; margin: 2em; } #log { white-space: pre-wrap; font-family: monospace; }</style></head>
+<body><h1>wstest echo server</h1>
+<p>Every WebSocket message sent to this server, at any path, comes back unchanged: text as text, binary as binary.</p>
+<form id="f"><input id="text" size="40" value="Hello, echo!"> <button>Send</button></form>
+<p>Status: <span id="status">connecting</span></p>
+<div id="log"></div>
+<script>
+const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/";
+const log = (s) => { document.getElementById("log").textContent += s + "\n"; };
+const ws = new WebSocket(url);
+window.echoSocket = ws;
+ws.onopen = () => { document.getElementById("status").textContent = "open (" + url + ")"; };
+ws.onclose = (e) => { document.getElementById("status").textContent = "closed, code " + e.code; };
+ws.onmessage = (e) => log("echo: " + e.data);
+document.getElementById("f").onsubmit = (e) => {
+  e.preventDefault();
+  const t = document.getElementById("text").value;
+  ws.send(t);
+  log("sent: " + t);
+};
+</script></body></html>
+`

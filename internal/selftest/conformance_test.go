@@ -31,7 +31,7 @@ func TestConformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the conformance run is part of the full test run")
 	}
-	var sel []string
+	sel := DefaultCases
 	switch {
 	case *cases != "":
 		sel = strings.Split(*cases, ",")
@@ -41,6 +41,7 @@ func TestConformance(t *testing.T) {
 		// selection without it.
 		sel = raceCases
 	}
+	ids := SelectedIDs(sel, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Minute)
 	defer cancel()
 	start := time.Now()
@@ -72,7 +73,7 @@ func TestConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, d := range Diff(want, got) {
+		for _, d := range Diff(want, got, ids) {
 			t.Errorf("%s: %s", side.name, d)
 		}
 		if side.res.Failed() {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/wirelevel/ws/autobahn"
 	"github.com/wirelevel/ws/internal/testpeer"
@@ -85,21 +86,53 @@ func Merge(side string, got Expected) error {
 	return os.WriteFile(ExpectedPath(side), buf, 0o644)
 }
 
-// Diff lists the differences between got and the expected outcomes of the
-// same cases; cases missing from either side count as differences.
-func Diff(want, got Expected) []string {
+// Diff lists the differences between the outcomes got of a run that
+// selected the cases ids and the expected outcomes want. A selected case
+// missing from got (it did not run, or its result was lost) and a selected
+// case missing from want (it has no committed result) are differences, as
+// is a result in got for a case that was not selected; want's entries for
+// cases that were not selected are not compared.
+func Diff(want, got Expected, ids []string) []string {
 	var d []string
-	for id, g := range got {
-		w, ok := want[id]
+	selected := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		selected[id] = true
+		w, inWant := want[id]
+		g, inGot := got[id]
 		switch {
-		case !ok:
+		case !inGot && !inWant:
+			d = append(d, fmt.Sprintf("%s: no result, and none in the expected results", id))
+		case !inGot:
+			d = append(d, fmt.Sprintf("%s: no result (expected %s)", id, w))
+		case !inWant:
 			d = append(d, fmt.Sprintf("%s: not in the expected results (got %s)", id, g))
 		case w.Behavior != g.Behavior || w.BehaviorClose != g.BehaviorClose || !sameCode(w.RemoteCloseCode, g.RemoteCloseCode):
 			d = append(d, fmt.Sprintf("%s: got %s, expected %s", id, g, w))
 		}
 	}
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	for id, g := range got {
+		if !selected[id] {
+			d = append(d, fmt.Sprintf("%s: a result (%s) for a case that was not selected", id, g))
+		}
+	}
+	sort.Slice(d, func(i, j int) bool { return autobahn.CompareCaseIDs(caseOf(d[i]), caseOf(d[j])) < 0 })
 	return d
+}
+
+// caseOf returns the case ID a line of Diff starts with.
+func caseOf(line string) string {
+	id, _, _ := strings.Cut(line, ":")
+	return id
+}
+
+// SelectedIDs returns the IDs of the cases that the patterns select, as a
+// run selects them.
+func SelectedIDs(cases, exclude []string) []string {
+	var ids []string
+	for _, c := range autobahn.SelectCases(cases, exclude) {
+		ids = append(ids, c.ID)
+	}
+	return ids
 }
 
 func sameCode(a, b *int) bool {
