@@ -221,9 +221,12 @@ func startServer(t *testing.T, name string, args ...string) (addr string, log *o
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
+	// Ready once it answers HTTP: a connection accepted is not enough, a
+	// loaded machine has shown a first GET reset.
+	probe := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
+		if resp, err := probe.Get("http://" + addr + "/ready-probe"); err == nil {
+			resp.Body.Close()
 			return addr, log, nil
 		}
 	}
