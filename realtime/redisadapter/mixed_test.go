@@ -563,6 +563,20 @@ func (m *mixed) checkDisconnectSockets(t *testing.T) {
 	g1, n := m.g1, m.n
 	var id string
 	json.Unmarshal(n.call(map[string]any{"cmd": "connect", "name": "victim", "url": g1.url(), "rooms": "v"}), &id)
+	// The client is connected once it has the CONNECT reply, which G1
+	// sends before its connection handler joins the room (as Node does):
+	// the room is checked from N first, across the cluster.
+	eventually(t, "victim in room v, seen from N", func() string {
+		var res struct {
+			Sockets []socketJSON
+			Error   string
+		}
+		json.Unmarshal(n.server("fetchSockets", map[string]any{"to": []string{"v"}}), &res)
+		if len(res.Sockets) != 1 || res.Sockets[0].ID != id {
+			return fmt.Sprintf("fetchSockets(v) = %+v, %s; want %s", res.Sockets, res.Error, id)
+		}
+		return ""
+	})
 	n.server("disconnectSockets", map[string]any{"to": []string{"v"}})
 	eventually(t, "victim disconnected", func() string {
 		var cs map[string]struct {
