@@ -61,8 +61,8 @@ func (c *Conn) sendClose(code CloseCode, reason string, cause error, wait bool) 
 	if c.advance(csCloseSent) != csOpen {
 		return false, nil
 	}
-	var buf [frame.MaxControlPayload]byte
-	p := frame.AppendClose(buf[:0], code, reason)
+	// Only the call that made the move gets here, so c.closeBuf is ours.
+	p := frame.AppendClose(c.closeBuf[:0], code, reason)
 	if wait {
 		return true, c.writeControl(frame.OpClose, p)
 	}
@@ -271,9 +271,9 @@ func (c *Conn) failRead(err error) error {
 		return c.readErr
 	}
 	c.rstate = stateClosed
-	var ce *CloseError
+	_, isClose := errors.AsType[*CloseError](err)
 	switch code, isProtocol := protocolCode(err); {
-	case errors.As(err, &ce):
+	case isClose:
 		// Orderly close: handleClose did the work.
 	case isProtocol:
 		// "_Fail the WebSocket Connection_": send a close frame with the code
@@ -337,8 +337,7 @@ func interrupted(err error) bool {
 
 // closeReason is the short reason sent with a failure's close frame.
 func closeReason(err error) string {
-	var pe *frame.ProtocolError
-	if errors.As(err, &pe) {
+	if pe, ok := errors.AsType[*frame.ProtocolError](err); ok {
 		r := pe.Reason
 		if len(r) > frame.MaxCloseReason {
 			r = r[:frame.MaxCloseReason]
