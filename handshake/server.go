@@ -419,18 +419,38 @@ func (s *Server) copyRequest(r *http.Request) (*Request, error) {
 // a read failure, including the deadline, is wrapped as
 // "handshake: read request: %w" and deserves no answer.
 func (s *Server) ReadRequest(c net.Conn) (req *Request, rest []byte, err error) {
+	req = new(Request)
+	rest, err = s.ReadRequestInto(c, make([]byte, s.Limits.headerBytes()), req)
+	if err != nil {
+		return nil, nil, err
+	}
+	return req, rest, nil
+}
+
+// ReadRequestInto is [Server.ReadRequest] with the caller's buffer and
+// Request, for servers that reuse them from one connection to the next.
+// It reads into buf[:s.Limits.MaxHeaderBytes] and parses into req, reusing
+// req's Header storage; req's slices and rest alias buf, so buf must not
+// be reused while they are in use. A buf shorter than MaxHeaderBytes is
+// replaced by a new buffer of that size, so that a request within the
+// limits is never refused for want of room. req is undefined after an
+// error, which is as for ReadRequest.
+func (s *Server) ReadRequestInto(c net.Conn, buf []byte, req *Request) (rest []byte, err error) {
 	timeout := s.Timeout
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
 	if timeout > 0 {
 		if err := c.SetReadDeadline(time.Now().Add(timeout)); err != nil {
-			return nil, nil, fmt.Errorf("handshake: read request: %w", err)
+			return nil, fmt.Errorf("handshake: read request: %w", err)
 		}
 		defer c.SetReadDeadline(time.Time{})
 	}
-	buf := make([]byte, s.Limits.headerBytes())
-	req = new(Request)
+	if size := s.Limits.headerBytes(); len(buf) < size {
+		buf = make([]byte, size)
+	} else {
+		buf = buf[:size]
+	}
 	n, lines, stalls := 0, 0, 0
 	for {
 		m, rerr := c.Read(buf[n:])
@@ -445,21 +465,21 @@ func (s *Server) ReadRequest(c net.Conn) (req *Request, rest []byte, err error) 
 			endsBlock(buf[max(0, n-m-2):n])) {
 			k, perr := req.Parse(buf[:n], s.Limits)
 			if perr != nil {
-				return nil, nil, perr
+				return nil, perr
 			}
 			if k > 0 {
-				return req, buf[k:n], nil
+				return buf[k:n], nil
 			}
 		}
 		if rerr != nil {
 			if errors.Is(rerr, io.EOF) {
 				rerr = io.ErrUnexpectedEOF
 			}
-			return nil, nil, fmt.Errorf("handshake: read request: %w", rerr)
+			return nil, fmt.Errorf("handshake: read request: %w", rerr)
 		}
 		if m == 0 {
 			if stalls++; stalls > 100 {
-				return nil, nil, fmt.Errorf("handshake: read request: %w", io.ErrNoProgress)
+				return nil, fmt.Errorf("handshake: read request: %w", io.ErrNoProgress)
 			}
 		} else {
 			stalls = 0
