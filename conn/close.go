@@ -439,8 +439,9 @@ func (c *Conn) endTCP(linger bool) {
 // ping, say) or before it read all of ours. The half-close has already
 // sent the FIN, so for the peer the connection closed at once.
 func lingerClose(nc net.Conn, deadline time.Time) {
-	var b [512]byte
-	discardUntil(nc, b[:], deadline)
+	b := getBuf(1 << minPoolShift)
+	discardUntil(nc, *b, deadline)
+	putBuf(b)
 	nc.Close()
 }
 
