@@ -120,6 +120,7 @@ func (c *Conn) Close(code CloseCode, reason string) error {
 	defer t.Stop()
 	c.readMu.waiters.Add(1)
 	defer c.readMu.waiters.Add(-1)
+	free := c.readMu.freeChan()
 wait:
 	for {
 		if c.readMu.tryLock() {
@@ -128,7 +129,7 @@ wait:
 			break
 		}
 		select {
-		case <-c.readMu.free:
+		case <-free:
 		case <-c.closeRcvd:
 			break wait
 		case <-t.C:

@@ -344,7 +344,6 @@ func newConn(nc net.Conn, client bool, buffered []byte, opts *Options) *Conn {
 		closeRcvd: make(chan struct{}),
 		done:      make(chan struct{}),
 	}
-	c.readMu.init()
 	switch nc.(type) {
 	case *net.TCPConn, *net.UnixConn:
 		c.vec = true

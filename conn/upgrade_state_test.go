@@ -93,7 +93,7 @@ func TestUpgradeAllocs(t *testing.T) {
 		}
 		_ = c
 	})
-	const want = 4 // the Conn, its two channels and its read lock's
+	const want = 3 // the Conn and its two channels
 	if allocs > want {
 		t.Errorf("Upgrade: %v allocations, want at most %d", allocs, want)
 	}
