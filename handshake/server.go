@@ -443,9 +443,9 @@ func (s *Server) ReadRequest(c net.Conn) (req *Request, rest []byte, err error) 
 // It reads into buf[:s.Limits.MaxHeaderBytes] and parses into req, reusing
 // req's Header storage; req's slices and rest alias buf, so buf must not
 // be reused while they are in use. A buf shorter than MaxHeaderBytes is
-// replaced by a new buffer of that size, so that a request within the
-// limits is never refused for want of room. req is undefined after an
-// error, which is as for ReadRequest.
+// replaced by a new buffer of that size, which they then alias, so that a
+// request within the limits is never refused for want of room. Errors are as ReadRequest's;
+// after one, req's contents are unspecified.
 func (s *Server) ReadRequestInto(c net.Conn, buf []byte, req *Request) (rest []byte, err error) {
 	timeout := s.Timeout
 	if timeout == 0 {
