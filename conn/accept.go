@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/wirelevel/ws/handshake"
@@ -204,7 +205,9 @@ func Accept(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn,
 		return nil, err
 	}
 	up.Header = opts.Header
-	resp, err := up.AppendResponse(nil)
+	st := getUpgradeState()
+	defer putUpgradeState(st)
+	resp, err := up.AppendResponse(st.resp[:0])
 	if err != nil {
 		opts.reject(w, r, http.StatusInternalServerError, err)
 		return nil, err
@@ -240,24 +243,30 @@ func Upgrade(nc net.Conn, opts *AcceptOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &AcceptOptions{}
 	}
+	// The request, its buffer and the answer are borrowed for the
+	// handshake: nothing that outlives Upgrade aliases them (Server copies
+	// rest, OnRequest may not keep req, CheckOrigin gets a copy).
+	st := getUpgradeState()
+	defer putUpgradeState(st)
+	st.borrowBuf(opts.Limits.MaxHeaderBytes)
 	srv := opts.server()
-	req, rest, err := srv.ReadRequest(nc)
+	req, up := &st.req, &st.up
+	rest, err := srv.ReadRequestInto(nc, *st.buf, req)
 	if err != nil {
 		var re *handshake.RejectError
 		if errors.As(err, &re) {
-			writeHandshake(nc, re.AppendResponse(nil), opts.handshakeTimeout())
+			writeHandshake(nc, re.AppendResponse(st.resp[:0]), opts.handshakeTimeout())
 		}
 		nc.Close()
 		return nil, err
 	}
-	var up handshake.Upgrade
-	err = srv.Check(req, &up)
+	err = srv.Check(req, up)
 	if err == nil {
 		err = opts.admit(req, nil, nc)
 	}
 	var pmd *pmdParams
 	if err == nil {
-		pmd, err = negotiateServer(opts.Compression, &up)
+		pmd, err = negotiateServer(opts.Compression, up)
 		if err != nil {
 			err = &handshake.RejectError{Status: http.StatusBadRequest, Err: err}
 		}
@@ -265,13 +274,13 @@ func Upgrade(nc net.Conn, opts *AcceptOptions) (*Conn, error) {
 	if err != nil {
 		var re *handshake.RejectError
 		if errors.As(err, &re) {
-			writeHandshake(nc, re.AppendResponse(nil), opts.handshakeTimeout())
+			writeHandshake(nc, re.AppendResponse(st.resp[:0]), opts.handshakeTimeout())
 		}
 		nc.Close()
 		return nil, err
 	}
 	up.Header = opts.Header
-	resp, err := up.AppendResponse(nil)
+	resp, err := up.AppendResponse(st.resp[:0])
 	if err == nil {
 		err = writeHandshake(nc, resp, opts.handshakeTimeout())
 	}
@@ -283,6 +292,54 @@ func Upgrade(nc net.Conn, opts *AcceptOptions) (*Conn, error) {
 	c.subprotocol = up.Protocol
 	c.setCompression(pmd, up.Extensions)
 	return c, nil
+}
+
+// upgradeState is what Upgrade borrows for one handshake: the request's
+// buffer (from the buffer pool), the parsed request and its Header
+// storage, the checked upgrade and room for the answer; Accept borrows
+// the room for the answer.
+type upgradeState struct {
+	buf  *[]byte
+	req  handshake.Request
+	up   handshake.Upgrade
+	resp [512]byte
+}
+
+var upgradeStates sync.Pool
+
+// getUpgradeState returns an upgradeState without a buffer.
+func getUpgradeState() *upgradeState {
+	st, _ := upgradeStates.Get().(*upgradeState)
+	if st == nil {
+		st = &upgradeState{req: handshake.Request{Header: make([]handshake.Field, 0, 16)}}
+	}
+	return st
+}
+
+// borrowBuf borrows a buffer for a request of up to maxHeader bytes
+// (handshake.Limits.MaxHeaderBytes, 0 for its default).
+func (st *upgradeState) borrowBuf(maxHeader int) {
+	if maxHeader <= 0 {
+		maxHeader = handshake.DefaultMaxHeaderBytes
+	}
+	st.buf = getBuf(maxHeader)
+}
+
+// putUpgradeState gives st back, dropping what it refers to but its
+// storage.
+func putUpgradeState(st *upgradeState) {
+	if st.buf != nil {
+		putBuf(st.buf)
+		st.buf = nil
+	}
+	clear(st.req.Header)
+	st.req = handshake.Request{Header: st.req.Header[:0]}
+	clear(st.up.Offers)
+	st.up = handshake.Upgrade{Offers: st.up.Offers[:0]}
+	if cap(st.req.Header) > 128 || cap(st.up.Offers) > 32 {
+		return // grown by an unusual request: let it go
+	}
+	upgradeStates.Put(st)
 }
 
 // writeHandshake writes a handshake response within timeout.

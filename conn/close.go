@@ -61,8 +61,8 @@ func (c *Conn) sendClose(code CloseCode, reason string, cause error, wait bool) 
 	if c.advance(csCloseSent) != csOpen {
 		return false, nil
 	}
-	var buf [frame.MaxControlPayload]byte
-	p := frame.AppendClose(buf[:0], code, reason)
+	// Only the call that made the move gets here, so c.closeBuf is ours.
+	p := frame.AppendClose(c.closeBuf[:0], code, reason)
 	if wait {
 		return true, c.writeControl(frame.OpClose, p)
 	}
@@ -120,6 +120,7 @@ func (c *Conn) Close(code CloseCode, reason string) error {
 	defer t.Stop()
 	c.readMu.waiters.Add(1)
 	defer c.readMu.waiters.Add(-1)
+	free := c.readMu.freeChan()
 wait:
 	for {
 		if c.readMu.tryLock() {
@@ -128,7 +129,7 @@ wait:
 			break
 		}
 		select {
-		case <-c.readMu.free:
+		case <-free:
 		case <-c.closeRcvd:
 			break wait
 		case <-t.C:
@@ -271,9 +272,9 @@ func (c *Conn) failRead(err error) error {
 		return c.readErr
 	}
 	c.rstate = stateClosed
-	var ce *CloseError
+	_, isClose := errors.AsType[*CloseError](err)
 	switch code, isProtocol := protocolCode(err); {
-	case errors.As(err, &ce):
+	case isClose:
 		// Orderly close: handleClose did the work.
 	case isProtocol:
 		// "_Fail the WebSocket Connection_": send a close frame with the code
@@ -337,8 +338,7 @@ func interrupted(err error) bool {
 
 // closeReason is the short reason sent with a failure's close frame.
 func closeReason(err error) string {
-	var pe *frame.ProtocolError
-	if errors.As(err, &pe) {
+	if pe, ok := errors.AsType[*frame.ProtocolError](err); ok {
 		r := pe.Reason
 		if len(r) > frame.MaxCloseReason {
 			r = r[:frame.MaxCloseReason]
@@ -440,8 +440,9 @@ func (c *Conn) endTCP(linger bool) {
 // ping, say) or before it read all of ours. The half-close has already
 // sent the FIN, so for the peer the connection closed at once.
 func lingerClose(nc net.Conn, deadline time.Time) {
-	var b [512]byte
-	discardUntil(nc, b[:], deadline)
+	b := getBuf(1 << minPoolShift)
+	discardUntil(nc, *b, deadline)
+	putBuf(b)
 	nc.Close()
 }
 

@@ -169,6 +169,7 @@ type Conn struct {
 	pollRead bool       // a Poller is reading: no read may wait
 	polled   *polledMsg // a message a Poller has begun to read, or nil
 	raw      *rawConn   // non-nil: read and try writes straight on the socket
+	rawStore rawConn    // what raw points to, if set
 	rcork    bool       // the reader has set out.cork and not cleared it
 
 	// Write side. Every frame reaches the socket through sendLocked
@@ -185,11 +186,16 @@ type Conn struct {
 	wsmall  [frame.MaxHeaderSize + frame.MaxControlPayload + 5]byte
 	wsegs   []outSeg
 	wvec    [][]byte
+	wvecArr [4][]byte // wvec's first backing array
 	wbufs   net.Buffers
 	writer  messageWriter
 	comp    *deflate.Compressor // nil without permessage-deflate
 	wwatch  ctxWatch            // interrupts writes when their context is done
 	corkT   *time.Timer         // sends corked frames after corkDelay; guarded by outMu
+
+	// closeBuf holds the payload of our close frame; only the sendClose
+	// call that moves the state from open to close-sent writes it.
+	closeBuf [frame.MaxControlPayload]byte
 
 	// Our compressor's settings, for prepared messages; read-only.
 	compBits  int
@@ -338,12 +344,12 @@ func newConn(nc net.Conn, client bool, buffered []byte, opts *Options) *Conn {
 		closeRcvd: make(chan struct{}),
 		done:      make(chan struct{}),
 	}
-	c.readMu.init()
 	switch nc.(type) {
 	case *net.TCPConn, *net.UnixConn:
 		c.vec = true
 	}
 	c.rbuf = c.rstub[:]
+	c.wvec = c.wvecArr[:0]
 	c.initRawIO()
 	if len(buffered) > 0 {
 		if len(buffered) > len(c.rstub) {

@@ -48,8 +48,7 @@ func (e *CloseError) Unwrap() error { return e.Err }
 // CloseStatus returns the close code of the [CloseError] in err's chain, or 0
 // if there is none.
 func CloseStatus(err error) CloseCode {
-	var ce *CloseError
-	if errors.As(err, &ce) {
+	if ce, ok := errors.AsType[*CloseError](err); ok {
 		return ce.Code
 	}
 	return 0
@@ -91,8 +90,7 @@ func tooBig(limit int64) error {
 // protocolCode returns the close code err calls for, if it is a protocol
 // error.
 func protocolCode(err error) (frame.CloseCode, bool) {
-	var pe *frame.ProtocolError
-	if errors.As(err, &pe) {
+	if pe, ok := errors.AsType[*frame.ProtocolError](err); ok {
 		return pe.Code, true
 	}
 	return 0, false

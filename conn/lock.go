@@ -12,22 +12,36 @@ import (
 
 // readLock is the mutex of the read side. A goroutine that must wait for it
 // in a select (Close, which takes over reading once the reader stops) can
-// do so without polling: while it waits, every unlock signals free.
+// do so without polling: it counts itself in waiters, then waits on
+// freeChan(); while it waits, every unlock signals that channel. The
+// channel is made by the first to need it, so a Conn whose Close never
+// waits for a reader has none.
 type readLock struct {
 	mu      sync.Mutex
 	waiters atomic.Int32
-	free    chan struct{} // capacity 1
+	free    atomic.Pointer[chan struct{}] // capacity 1; nil until needed
 }
 
-func (l *readLock) init()         { l.free = make(chan struct{}, 1) }
 func (l *readLock) lock()         { l.mu.Lock() }
 func (l *readLock) tryLock() bool { return l.mu.TryLock() }
+
+// freeChan returns the channel unlock signals while there are waiters.
+func (l *readLock) freeChan() chan struct{} {
+	if p := l.free.Load(); p != nil {
+		return *p
+	}
+	ch := make(chan struct{}, 1)
+	if l.free.CompareAndSwap(nil, &ch) {
+		return ch
+	}
+	return *l.free.Load()
+}
 
 func (l *readLock) unlock() {
 	l.mu.Unlock()
 	if l.waiters.Load() > 0 {
 		select {
-		case l.free <- struct{}{}:
+		case l.freeChan() <- struct{}{}:
 		default:
 		}
 	}

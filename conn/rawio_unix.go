@@ -49,7 +49,8 @@ func (c *Conn) initRawIO() {
 	if err != nil {
 		return
 	}
-	c.raw = &rawConn{rc: rc}
+	c.rawStore = rawConn{rc: rc}
+	c.raw = &c.rawStore
 	c.raw.read = c.rawReadStep
 	c.raw.write = c.rawWriteStep
 }

@@ -257,3 +257,90 @@ func TestReadRequestMemory(t *testing.T) {
 	server.Close()
 	<-done
 }
+
+// replayConn is a net.Conn whose reads return in, then EOF, and whose
+// deadlines are no-ops.
+type replayConn struct {
+	net.Conn
+	in []byte
+}
+
+func (c *replayConn) Read(b []byte) (int, error) {
+	if len(c.in) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, c.in)
+	c.in = c.in[n:]
+	return n, nil
+}
+
+func (c *replayConn) SetReadDeadline(time.Time) error { return nil }
+
+func TestReadRequestInto(t *testing.T) {
+	in := browserRequest()
+	first := []byte{0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}
+	tests := []struct {
+		name    string
+		bufLen  int
+		aliased bool // rest lies in the buffer given
+	}{
+		{name: "buffer of MaxHeaderBytes", bufLen: DefaultMaxHeaderBytes, aliased: true},
+		{name: "larger buffer", bufLen: 2 * DefaultMaxHeaderBytes, aliased: true},
+		{name: "short buffer replaced", bufLen: 16},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var srv Server
+			buf := make([]byte, tt.bufLen)
+			req := Request{Header: make([]Field, 0, 32)}
+			storage := &req.Header[:1][0]
+			nc := &replayConn{in: append(append([]byte(nil), in...), first...)}
+			rest, err := srv.ReadRequestInto(nc, buf, &req)
+			if err != nil {
+				t.Fatalf("ReadRequestInto = %v", err)
+			}
+			if hexs(rest) != hexs(first) {
+				t.Errorf("rest = %s, want %s", hexs(rest), hexs(first))
+			}
+			if got := string(req.Get("Sec-WebSocket-Key")); got != rfcKey {
+				t.Errorf("Sec-WebSocket-Key = %q, want %q", got, rfcKey)
+			}
+			if &req.Header[:1][0] != storage {
+				t.Error("req.Header storage not reused")
+			}
+			inBuf := len(buf) > len(in) && &rest[0] == &buf[len(in)]
+			if inBuf != tt.aliased {
+				t.Errorf("rest aliases the given buffer: %v, want %v", inBuf, tt.aliased)
+			}
+		})
+	}
+	t.Run("limit is MaxHeaderBytes, not the buffer", func(t *testing.T) {
+		srv := Server{Limits: Limits{MaxHeaderBytes: 64}}
+		var req Request
+		_, err := srv.ReadRequestInto(&replayConn{in: in}, make([]byte, 4096), &req)
+		var re *RejectError
+		if !errors.As(err, &re) || re.Status != 431 {
+			t.Errorf("ReadRequestInto(%d-byte request, MaxHeaderBytes 64) = %v, want a 431", len(in), err)
+		}
+	})
+}
+
+func TestReadRequestIntoAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts")
+	}
+	in := browserRequest()
+	var srv Server
+	buf := make([]byte, DefaultMaxHeaderBytes)
+	req := Request{Header: make([]Field, 0, 32)}
+	nc := &replayConn{}
+	allocs := testing.AllocsPerRun(100, func() {
+		nc.in = in
+		if _, err := srv.ReadRequestInto(nc, buf, &req); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("ReadRequestInto: %v allocations, want 0", allocs)
+	}
+}

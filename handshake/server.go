@@ -339,20 +339,32 @@ func (s *Server) CheckExtendedConnect(r *http.Request) (*Upgrade, error) {
 // checkHTTP copies a request read by net/http and checks it, as an HTTP/1.1
 // upgrade or, with h2, as an extended CONNECT.
 func (s *Server) checkHTTP(r *http.Request, h2 bool) (*Upgrade, error) {
-	req, err := s.copyRequest(r)
-	if err != nil {
+	// One allocation for the Upgrade, the Request and the Header of a
+	// usual request; copyRequest makes the other.
+	st := new(httpUpgrade)
+	st.req.Header, st.up.Offers = st.fields[:0], st.offers[:0]
+	if err := s.copyRequest(r, &st.req); err != nil {
 		return nil, err
 	}
-	up := new(Upgrade)
-	if err := s.check(req, up, h2); err != nil {
+	if err := s.check(&st.req, &st.up, h2); err != nil {
 		return nil, err
 	}
-	return up, nil
+	return &st.up, nil
+}
+
+// httpUpgrade is what checkHTTP returns, with room for the header fields
+// and extension offers of a browser's request.
+type httpUpgrade struct {
+	up     Upgrade
+	req    Request
+	fields [16]Field
+	offers [2]Extension
 }
 
 // copyRequest copies the request line and header of a request read by
-// net/http into a new [Request], applying s.Limits.
-func (s *Server) copyRequest(r *http.Request) (*Request, error) {
+// net/http into req, applying s.Limits; req.Header's storage is used if
+// it has room.
+func (s *Server) copyRequest(r *http.Request, req *Request) error {
 	target := r.RequestURI
 	if target == "" && r.URL != nil {
 		target = r.URL.RequestURI()
@@ -360,22 +372,30 @@ func (s *Server) copyRequest(r *http.Request) (*Request, error) {
 	lim := s.Limits
 	size := len(r.Method) + len(target) + len(r.Proto) + len("  \r\n\r\n")
 	if len(target) > lim.lineBytes() || size > lim.headerBytes() {
-		return nil, reject(http.StatusRequestHeaderFieldsTooLarge, tooLarge("request line over limit"))
+		return reject(http.StatusRequestHeaderFieldsTooLarge, tooLarge("request line over limit"))
 	}
 	n := 0
 	if r.Host != "" {
 		n, size = 1, size+len("Host: \r\n")+len(r.Host)
 	}
+	// One pass over the map, which also collects the names to sort. Each
+	// name kept adds a field to n, so stopping past the limit loses none
+	// of a request that passes it.
+	var keyArray [32]string
+	keys := keyArray[:0]
 	for k, vs := range r.Header {
+		if len(vs) > 0 && len(keys) <= lim.headers() {
+			keys = append(keys, k)
+		}
 		for _, v := range vs {
 			n, size = n+1, size+len(k)+len(v)+len(": \r\n")
 		}
 	}
 	if n > lim.headers() {
-		return nil, reject(http.StatusRequestHeaderFieldsTooLarge, tooLarge("too many header fields"))
+		return reject(http.StatusRequestHeaderFieldsTooLarge, tooLarge("too many header fields"))
 	}
 	if size > lim.headerBytes() {
-		return nil, reject(http.StatusRequestHeaderFieldsTooLarge, tooLarge("header block over limit"))
+		return reject(http.StatusRequestHeaderFieldsTooLarge, tooLarge("header block over limit"))
 	}
 	// One allocation for every byte of the copy; each field gets its own
 	// capacity, so that appending to one cannot overwrite the next.
@@ -385,19 +405,10 @@ func (s *Server) copyRequest(r *http.Request) (*Request, error) {
 		arena = append(arena, v...)
 		return arena[i:len(arena):len(arena)]
 	}
-	req := &Request{
-		Method: bytesOf(r.Method),
-		Target: bytesOf(target),
-		Proto:  bytesOf(r.Proto),
-		Header: make([]Field, 0, n),
-	}
+	req.Method, req.Target, req.Proto = bytesOf(r.Method), bytesOf(target), bytesOf(r.Proto)
+	req.Header = slices.Grow(req.Header[:0], n)
 	if r.Host != "" {
 		req.Header = append(req.Header, Field{Name: bytesOf("Host"), Value: bytesOf(r.Host)})
-	}
-	var keyArray [32]string
-	keys := keyArray[:0]
-	for k := range r.Header {
-		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
@@ -405,7 +416,7 @@ func (s *Server) copyRequest(r *http.Request) (*Request, error) {
 			req.Header = append(req.Header, Field{Name: bytesOf(k), Value: bytesOf(trimOWS(v))})
 		}
 	}
-	return req, nil
+	return nil
 }
 
 // ReadRequest reads an opening handshake request from c and parses it with
@@ -419,18 +430,38 @@ func (s *Server) copyRequest(r *http.Request) (*Request, error) {
 // a read failure, including the deadline, is wrapped as
 // "handshake: read request: %w" and deserves no answer.
 func (s *Server) ReadRequest(c net.Conn) (req *Request, rest []byte, err error) {
+	req = new(Request)
+	rest, err = s.ReadRequestInto(c, make([]byte, s.Limits.headerBytes()), req)
+	if err != nil {
+		return nil, nil, err
+	}
+	return req, rest, nil
+}
+
+// ReadRequestInto is [Server.ReadRequest] with the caller's buffer and
+// Request, for servers that reuse them from one connection to the next.
+// It reads into buf[:s.Limits.MaxHeaderBytes] and parses into req, reusing
+// req's Header storage; req's slices and rest alias buf, so buf must not
+// be reused while they are in use. A buf shorter than MaxHeaderBytes is
+// replaced by a new buffer of that size, which they then alias, so that a
+// request within the limits is never refused for want of room. Errors are as ReadRequest's;
+// after one, req's contents are unspecified.
+func (s *Server) ReadRequestInto(c net.Conn, buf []byte, req *Request) (rest []byte, err error) {
 	timeout := s.Timeout
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
 	if timeout > 0 {
 		if err := c.SetReadDeadline(time.Now().Add(timeout)); err != nil {
-			return nil, nil, fmt.Errorf("handshake: read request: %w", err)
+			return nil, fmt.Errorf("handshake: read request: %w", err)
 		}
 		defer c.SetReadDeadline(time.Time{})
 	}
-	buf := make([]byte, s.Limits.headerBytes())
-	req = new(Request)
+	if size := s.Limits.headerBytes(); len(buf) < size {
+		buf = make([]byte, size)
+	} else {
+		buf = buf[:size]
+	}
 	n, lines, stalls := 0, 0, 0
 	for {
 		m, rerr := c.Read(buf[n:])
@@ -445,21 +476,21 @@ func (s *Server) ReadRequest(c net.Conn) (req *Request, rest []byte, err error) 
 			endsBlock(buf[max(0, n-m-2):n])) {
 			k, perr := req.Parse(buf[:n], s.Limits)
 			if perr != nil {
-				return nil, nil, perr
+				return nil, perr
 			}
 			if k > 0 {
-				return req, buf[k:n], nil
+				return buf[k:n], nil
 			}
 		}
 		if rerr != nil {
 			if errors.Is(rerr, io.EOF) {
 				rerr = io.ErrUnexpectedEOF
 			}
-			return nil, nil, fmt.Errorf("handshake: read request: %w", rerr)
+			return nil, fmt.Errorf("handshake: read request: %w", rerr)
 		}
 		if m == 0 {
 			if stalls++; stalls > 100 {
-				return nil, nil, fmt.Errorf("handshake: read request: %w", io.ErrNoProgress)
+				return nil, fmt.Errorf("handshake: read request: %w", io.ErrNoProgress)
 			}
 		} else {
 			stalls = 0
