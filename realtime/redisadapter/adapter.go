@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/wirelevel/ws/realtime"
@@ -63,11 +62,7 @@ type Adapter struct {
 	work     chan func()
 	stopWork chan struct{}
 
-	mu sync.Mutex
-	// guarded by mu
-	requests map[string]*pending    // counted requests waiting for answers
-	acks     map[string]*ackRequest // broadcasts with acknowledgements
-	closed   bool
+	requestTable[*pending]
 }
 
 // pending is a counted request of this node waiting for the others'
@@ -93,11 +88,10 @@ func newAdapter(c *Cluster, ns *realtime.Namespace) *Adapter {
 	return &Adapter{
 		MemoryAdapter: realtime.NewMemoryAdapter(ns),
 		c:             c, ns: ns, uid: newUID(),
-		ch:       wire.Channels{Key: c.opts.Key, Namespace: ns.Name()},
-		work:     make(chan func(), workQueue),
-		stopWork: make(chan struct{}),
-		requests: map[string]*pending{},
-		acks:     map[string]*ackRequest{},
+		ch:           wire.Channels{Key: c.opts.Key, Namespace: ns.Name()},
+		work:         make(chan func(), workQueue),
+		stopWork:     make(chan struct{}),
+		requestTable: newRequestTable[*pending](newUID),
 	}
 }
 
@@ -208,7 +202,7 @@ func (a *Adapter) BroadcastWithAck(p *socketio.Packet, opts realtime.BroadcastOp
 		wp, err := wire.FromSocketIO(p, a.c.lim)
 		if err != nil {
 			a.c.pub.drop(a.ch.Request(), err)
-		} else if id, ok := a.registerAck(&ackRequest{clientCount, ack}, opts.Flags.Timeout); ok {
+		} else if id, ok := a.registerAck(&ackRequest{clientCount, ack}, opts.Flags.Timeout, a.c.opts.RequestsTimeout); ok {
 			r := wire.Request{Type: wire.BroadcastWithAck, UID: a.uid, RequestID: id, Packet: wp}
 			o := wireOpts(&opts, true)
 			r.Opts = &o
@@ -216,36 +210,6 @@ func (a *Adapter) BroadcastWithAck(p *socketio.Packet, opts realtime.BroadcastOp
 		}
 	}
 	a.MemoryAdapter.BroadcastWithAck(p, opts, clientCount, ack)
-}
-
-// registerAck keeps an ack request for timeout (RequestsTimeout if 0), as
-// the Node adapter keeps it for flags.timeout.
-func (a *Adapter) registerAck(r *ackRequest, timeout time.Duration) (string, bool) {
-	if timeout <= 0 {
-		timeout = a.c.opts.RequestsTimeout
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return "", false
-	}
-	id := a.newRequestIDLocked()
-	a.acks[id] = r
-	time.AfterFunc(timeout, func() {
-		a.mu.Lock()
-		delete(a.acks, id)
-		a.mu.Unlock()
-	})
-	return id, true
-}
-
-func (a *Adapter) newRequestIDLocked() string {
-	for {
-		id := newUID()
-		if a.requests[id] == nil && a.acks[id] == nil {
-			return id
-		}
-	}
 }
 
 // AddSockets makes the sockets opts selects join rooms: this server's at

@@ -69,11 +69,7 @@ type ClusterAdapter struct {
 	work     chan func()
 	stopWork chan struct{}
 
-	mu sync.Mutex
-	// guarded by mu
-	requests map[string]*clusterRequest
-	acks     map[string]*ackRequest
-	closed   bool
+	requestTable[*clusterRequest]
 
 	roomMu sync.Mutex
 	// guarded by roomMu
@@ -103,14 +99,13 @@ func newClusterAdapter(c *Cluster, ns *realtime.Namespace) *ClusterAdapter {
 	a := &ClusterAdapter{
 		MemoryAdapter: mem,
 		c:             c, ns: ns, uid: newHexID(),
-		ch:       wire.Channels{Key: c.opts.Key, Namespace: ns.Name()},
-		recovery: mem.Recovery(),
-		work:     make(chan func(), workQueue),
-		stopWork: make(chan struct{}),
-		requests: map[string]*clusterRequest{},
-		acks:     map[string]*ackRequest{},
-		roomSubs: map[string]bool{},
-		joined:   map[string]time.Time{},
+		ch:           wire.Channels{Key: c.opts.Key, Namespace: ns.Name()},
+		recovery:     mem.Recovery(),
+		work:         make(chan func(), workQueue),
+		stopWork:     make(chan struct{}),
+		requestTable: newRequestTable[*clusterRequest](newHexID),
+		roomSubs:     map[string]bool{},
+		joined:       map[string]time.Time{},
 	}
 	if c.mode == streams {
 		a.stream = c.streamOf(ns.Name())
@@ -345,40 +340,12 @@ func (a *ClusterAdapter) BroadcastWithAck(p *socketio.Packet, opts realtime.Broa
 		wp, err := wire.FromSocketIO(p, a.c.lim)
 		if err != nil {
 			a.c.pub.drop(a.ch.Broadcast(), err)
-		} else if id, ok := a.registerAck(&ackRequest{clientCount, ack}, opts.Flags.Timeout); ok {
+		} else if id, ok := a.registerAck(&ackRequest{clientCount, ack}, opts.Flags.Timeout, a.c.opts.RequestsTimeout); ok {
 			wp.Namespace, wp.HasID, wp.ID = "", false, 0
 			a.publish(&wire.Message{Type: wire.MsgBroadcast, RequestID: id, Packet: wp, Opts: clusterOpts(&opts)}, false)
 		}
 	}
 	a.MemoryAdapter.BroadcastWithAck(p, opts, clientCount, ack)
-}
-
-func (a *ClusterAdapter) registerAck(r *ackRequest, timeout time.Duration) (string, bool) {
-	if timeout <= 0 {
-		timeout = a.c.opts.RequestsTimeout
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return "", false
-	}
-	id := a.newRequestIDLocked()
-	a.acks[id] = r
-	time.AfterFunc(timeout, func() {
-		a.mu.Lock()
-		delete(a.acks, id)
-		a.mu.Unlock()
-	})
-	return id, true
-}
-
-func (a *ClusterAdapter) newRequestIDLocked() string {
-	for {
-		id := newHexID()
-		if a.requests[id] == nil && a.acks[id] == nil {
-			return id
-		}
-	}
 }
 
 // AddSockets makes the sockets opts selects join rooms: this server's at
