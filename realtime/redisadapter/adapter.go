@@ -11,10 +11,6 @@ import (
 	"github.com/wirelevel/ws/realtime/socketio"
 )
 
-// workQueue bounds the server-side events and disconnections from other
-// nodes waiting for the namespace's handler goroutine.
-const workQueue = 1024
-
 // Adapter is a namespace's adapter in a Redis cluster, as
 // @socket.io/redis-adapter's RedisAdapter: the embedded
 // [realtime.MemoryAdapter] keeps this server's rooms, and everything that
@@ -59,8 +55,7 @@ type Adapter struct {
 	uid string
 	ch  wire.Channels
 
-	work     chan func()
-	stopWork chan struct{}
+	worker
 
 	requestTable[*pending]
 }
@@ -89,8 +84,7 @@ func newAdapter(c *Cluster, ns *realtime.Namespace) *Adapter {
 		MemoryAdapter: realtime.NewMemoryAdapter(ns),
 		c:             c, ns: ns, uid: newUID(),
 		ch:           wire.Channels{Key: c.opts.Key, Namespace: ns.Name()},
-		work:         make(chan func(), workQueue),
-		stopWork:     make(chan struct{}),
+		worker:       newWorker(c),
 		requestTable: newRequestTable[*pending](newUID),
 	}
 }
@@ -130,11 +124,7 @@ func (a *Adapter) Close() error {
 		return nil
 	}
 	a.closed = true
-	for id, p := range a.requests {
-		delete(a.requests, id)
-		close(p.done)
-	}
-	clear(a.acks)
+	a.endAllLocked()
 	a.mu.Unlock()
 	var subs []sub
 	for _, x := range a.subscriptions() {
@@ -143,29 +133,6 @@ func (a *Adapter) Close() error {
 	a.c.sub.remove(a, subs...)
 	close(a.stopWork)
 	return nil
-}
-
-func (a *Adapter) runWork() {
-	for {
-		select {
-		case f := <-a.work:
-			f()
-		case <-a.stopWork:
-			return
-		case <-a.c.ctx.Done():
-			return
-		}
-	}
-}
-
-// later queues f for the namespace's handler goroutine; a full queue drops
-// it.
-func (a *Adapter) later(channel string, f func()) {
-	select {
-	case a.work <- f:
-	default:
-		a.c.dropped(channel, errBusy)
-	}
 }
 
 func (a *Adapter) publish(channel string, payload []byte, wait bool) {

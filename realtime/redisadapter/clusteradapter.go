@@ -66,8 +66,7 @@ type ClusterAdapter struct {
 	stream   string        // the namespace's stream, in the streams mode
 	recovery *realtime.RecoveryOptions
 
-	work     chan func()
-	stopWork chan struct{}
+	worker
 
 	requestTable[*clusterRequest]
 
@@ -101,8 +100,7 @@ func newClusterAdapter(c *Cluster, ns *realtime.Namespace) *ClusterAdapter {
 		c:             c, ns: ns, uid: newHexID(),
 		ch:           wire.Channels{Key: c.opts.Key, Namespace: ns.Name()},
 		recovery:     mem.Recovery(),
-		work:         make(chan func(), workQueue),
-		stopWork:     make(chan struct{}),
+		worker:       newWorker(c),
 		requestTable: newRequestTable[*clusterRequest](newHexID),
 		roomSubs:     map[string]bool{},
 		joined:       map[string]time.Time{},
@@ -161,11 +159,7 @@ func (a *ClusterAdapter) Close() error {
 		return nil
 	}
 	a.closed = true
-	for id, p := range a.requests {
-		delete(a.requests, id)
-		close(p.done)
-	}
-	clear(a.acks)
+	a.endAllLocked()
 	a.mu.Unlock()
 	if a.c.mode == streams {
 		a.c.adapters.CompareAndDelete(a.ns.Name(), a)
@@ -183,29 +177,6 @@ func (a *ClusterAdapter) Close() error {
 	a.c.sub.remove(a, subs...)
 	close(a.stopWork)
 	return nil
-}
-
-func (a *ClusterAdapter) runWork() {
-	for {
-		select {
-		case f := <-a.work:
-			f()
-		case <-a.stopWork:
-			return
-		case <-a.c.ctx.Done():
-			return
-		}
-	}
-}
-
-// later queues f for the namespace's handler goroutine; a full queue drops
-// it.
-func (a *ClusterAdapter) later(channel string, f func()) {
-	select {
-	case a.work <- f:
-	default:
-		a.c.dropped(channel, errBusy)
-	}
 }
 
 // ServerCount returns the number of nodes in the cluster, as the Node

@@ -125,7 +125,7 @@ func ourGoroutines() []string {
 	var out []string
 	for _, g := range strings.Split(string(buf), "\n\n") {
 		if strings.Contains(g, "redisadapter.(*subscriber).run") || strings.Contains(g, "redisadapter.(*publisher).run") ||
-			strings.Contains(g, "redisadapter.(*Adapter).runWork") || strings.Contains(g, "redisadapter.(*ClusterAdapter).runWork") ||
+			strings.Contains(g, "redisadapter.(*worker).runWork") ||
 			strings.Contains(g, "redisadapter.(*streamReader).run") || strings.Contains(g, "redisadapter.(*Forwarder).renew") {
 			out = append(out, g)
 		}

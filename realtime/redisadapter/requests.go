@@ -5,10 +5,19 @@ import (
 	"time"
 )
 
+// request is a request of this node waiting for other nodes' answers.
+type request interface {
+	comparable
+	end() // stops the wait: the adapter is closing
+}
+
+func (p *pending) end()        { close(p.done) }
+func (p *clusterRequest) end() { close(p.done) }
+
 // requestTable holds a node's requests waiting for other nodes' answers
 // (R: the classic or the cluster adapter's request) and its broadcasts
 // waiting for acknowledgements, under one mutex, with the ids they go by.
-type requestTable[R comparable] struct {
+type requestTable[R request] struct {
 	mu sync.Mutex
 	// guarded by mu
 	requests map[string]R           // counted requests waiting for answers
@@ -18,7 +27,7 @@ type requestTable[R comparable] struct {
 	newID func() string // the id format of the adapter's wire protocol
 }
 
-func newRequestTable[R comparable](newID func() string) requestTable[R] {
+func newRequestTable[R request](newID func() string) requestTable[R] {
 	return requestTable[R]{requests: map[string]R{}, acks: map[string]*ackRequest{}, newID: newID}
 }
 
@@ -53,4 +62,14 @@ func (t *requestTable[R]) newRequestIDLocked() string {
 			return id
 		}
 	}
+}
+
+// endAllLocked ends every request and forgets every ack request, as the
+// adapter closes.
+func (t *requestTable[R]) endAllLocked() {
+	for id, r := range t.requests {
+		delete(t.requests, id)
+		r.end()
+	}
+	clear(t.acks)
 }
