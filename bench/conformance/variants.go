@@ -86,7 +86,19 @@ func (gwsEcho) OnMessage(c *gws.Conn, m *gws.Message) {
 // coderClientEcho is a coder/websocket testee client with context
 // takeover, as coder's own Autobahn test dials the fuzzing server.
 func coderClientEcho(ctx context.Context, url string) error {
-	c, _, err := coderws.Dial(ctx, url, &coderws.DialOptions{CompressionMode: coderws.CompressionContextTakeover})
+	return coderClient(ctx, url, &coderws.DialOptions{CompressionMode: coderws.CompressionContextTakeover})
+}
+
+// coderClientPlain is a coder/websocket testee client with its defaults
+// (no compression).
+func coderClientPlain(ctx context.Context, url string) error {
+	return coderClient(ctx, url, nil)
+}
+
+// coderClient dials url with opts and echoes every message with Reader
+// and Writer until the connection ends.
+func coderClient(ctx context.Context, url string, opts *coderws.DialOptions) error {
+	c, _, err := coderws.Dial(ctx, url, opts)
 	if err != nil {
 		return err
 	}
@@ -128,33 +140,6 @@ func gorillaClientEcho(ctx context.Context, url string) error {
 			return err
 		}
 		w, err := c.NextWriter(typ)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(w, r); err != nil {
-			return err
-		}
-		if err := w.Close(); err != nil {
-			return err
-		}
-	}
-}
-
-// coderClientPlain is a coder/websocket testee client with its defaults
-// (no compression), echoing with Reader and Writer.
-func coderClientPlain(ctx context.Context, url string) error {
-	c, _, err := coderws.Dial(ctx, url, nil)
-	if err != nil {
-		return err
-	}
-	defer c.CloseNow()
-	c.SetReadLimit(libs.ReadLimit)
-	for {
-		typ, r, err := c.Reader(ctx)
-		if err != nil {
-			return err
-		}
-		w, err := c.Writer(ctx, typ)
 		if err != nil {
 			return err
 		}

@@ -126,29 +126,23 @@ var oursRaw = &Lib{
 	newServer: func() *Server {
 		h := &oursHub{}
 		return &Server{Hub: h, Serve: func(ln net.Listener) error {
-			for {
-				nc, err := ln.Accept()
-				if err != nil {
-					return err
+			return serveEach(ln, func(nc net.Conn) {
+				var path string
+				opts := &conn.AcceptOptions{Options: *oursOptions()}
+				opts.OnRequest = func(req *handshake.Request) error {
+					path = string(req.Target)
+					return nil
 				}
-				go func() {
-					var path string
-					opts := &conn.AcceptOptions{Options: *oursOptions()}
-					opts.OnRequest = func(req *handshake.Request) error {
-						path = string(req.Target)
-						return nil
-					}
-					c, err := conn.Upgrade(nc, opts)
-					if err != nil {
-						return
-					}
-					if path == "/broadcast" {
-						h.serve(c)
-					} else {
-						oursLoop(context.Background(), c)
-					}
-				}()
-			}
+				c, err := conn.Upgrade(nc, opts)
+				if err != nil {
+					return
+				}
+				if path == "/broadcast" {
+					h.serve(c)
+				} else {
+					oursLoop(context.Background(), c)
+				}
+			})
 		}}
 	},
 	readPath: func(nc net.Conn, ready func()) (int, error) { return ours.readPath(nc, ready) },

@@ -29,28 +29,22 @@ var gobwasRaw = &Lib{
 	newServer: func() *Server {
 		h := &gobwasHub{}
 		return &Server{Hub: h, Serve: func(ln net.Listener) error {
-			for {
-				nc, err := ln.Accept()
-				if err != nil {
-					return err
+			return serveEach(ln, func(nc net.Conn) {
+				var path string
+				up := ws.Upgrader{OnRequest: func(uri []byte) error {
+					path = string(uri)
+					return nil
+				}}
+				if _, err := up.Upgrade(nc); err != nil {
+					nc.Close()
+					return
 				}
-				go func() {
-					var path string
-					up := ws.Upgrader{OnRequest: func(uri []byte) error {
-						path = string(uri)
-						return nil
-					}}
-					if _, err := up.Upgrade(nc); err != nil {
-						nc.Close()
-						return
-					}
-					if path == "/broadcast" {
-						h.serve(nc)
-					} else {
-						gobwasEcho(nc)
-					}
-				}()
-			}
+				if path == "/broadcast" {
+					h.serve(nc)
+				} else {
+					gobwasEcho(nc)
+				}
+			})
 		}}
 	},
 }
@@ -103,15 +97,7 @@ var tcpLib = &Lib{
 	Module:   "net (standard library)",
 	API:      "raw TCP echo after the handshake: Read into a 1 MiB buffer, Write what was read",
 	newServer: func() *Server {
-		return &Server{Hub: noHub{}, Serve: func(ln net.Listener) error {
-			for {
-				nc, err := ln.Accept()
-				if err != nil {
-					return err
-				}
-				go tcpEcho(nc)
-			}
-		}}
+		return &Server{Hub: noHub{}, Serve: func(ln net.Listener) error { return serveEach(ln, tcpEcho) }}
 	},
 }
 
@@ -158,3 +144,15 @@ type noHub struct{}
 func (noHub) Len() int { return 0 }
 
 func (noHub) Broadcast([]byte) error { return errors.New("libs: this server does not broadcast") }
+
+// serveEach accepts connections on ln until it fails and serves each on a
+// goroutine of its own.
+func serveEach(ln net.Listener, serve func(net.Conn)) error {
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		go serve(nc)
+	}
+}
