@@ -257,48 +257,66 @@ func matchLen(a, b []byte) int {
 	return n
 }
 
+// literals codes buf[from:to] as one token, so the matcher stores nothing
+// per literal but its frequency.
+func (s *state) literals(from, to int) {
+	if from >= to {
+		return
+	}
+	s.tokens[s.ntok] = runFlag | uint32(to-from)
+	s.ntok++
+	for _, b := range s.buf[from:to] {
+		s.litFreq[b]++
+	}
+	s.blockLen += to - from
+}
+
 // matchFast is the fast level: greedy matching with one probe of a hash
 // table per position and no chains. After 32 literals in a row it tries
 // every second position, then every third and so on, so incompressible
-// input costs little.
+// input costs little. Literals between matches become one token.
 func (s *state) matchFast(limit int) {
 	buf := s.buf[:s.end]
 	w := int32(s.window)
-	for s.pos < limit {
-		if s.ntok > maxTokens-32 {
+	base := s.base
+	pos := s.pos
+	emit := pos                       // first byte not yet in a token
+	runFrom, runPrev := pos, s.litRun // literals since the last match: runPrev+pos-runFrom
+	// The last position with four bytes to hash and compare.
+	stop := min(limit, len(buf)-3)
+	for pos < stop {
+		if s.ntok > maxTokens-4 {
+			s.literals(emit, pos)
+			emit = pos
 			s.flushBlock()
-		}
-		pos := s.pos
-		if pos+4 > len(buf) {
-			s.literal(buf[pos])
-			s.pos++
-			continue
 		}
 		cur := load32(buf, pos)
 		h := hash4(cur)
+		p := base + int32(pos)
 		cand := s.head[h]
-		p := s.base + int32(pos)
 		s.head[h] = p
-		if d := p - cand; d > 0 && d <= w && cand >= s.base {
-			ci := int(cand - s.base)
+		if d := p - cand; uint32(d-1) < uint32(w) && cand >= base {
+			ci := int(cand - base)
 			if load32(buf, ci) == cur {
 				n := 4 + matchLen(buf[ci+4:], buf[pos+4:min(pos+maxMatch, len(buf))])
+				s.literals(emit, pos)
 				s.match(n, int(d))
-				s.pos += n
-				s.litRun = 0
-				if e := s.pos - 1; e+4 <= len(buf) {
-					s.head[hash4(load32(buf, e))] = s.base + int32(e)
+				pos += n
+				emit, runFrom, runPrev = pos, pos, 0
+				if e := pos - 1; e+4 <= len(buf) {
+					s.head[hash4(load32(buf, e))] = base + int32(e)
 				}
 				continue
 			}
 		}
-		step := min(1+s.litRun>>5, 32, limit-pos)
-		for _, b := range buf[pos : pos+step] {
-			s.literal(b)
-		}
-		s.litRun += step
-		s.pos += step
+		pos += min(1+(runPrev+pos-runFrom)>>5, 32, stop-pos)
 	}
+	if pos < limit {
+		pos = limit // the last bytes of the message, too few to match
+	}
+	s.literals(emit, pos)
+	s.litRun = runPrev + max(0, pos-runFrom)
+	s.pos = pos
 }
 
 // matchLazy is hash-chain matching with lazy evaluation: a match found at
