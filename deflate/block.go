@@ -11,10 +11,13 @@ import (
 
 // Tokens pack a literal byte as its value, a run of n literals (the block's
 // next n bytes, which the writer reads from the buffer) as runFlag | n, and
-// a match as matchFlag | (length-3)<<15 | (distance-1).
+// a match as matchFlag | k<<23 | (length-3)<<15 | (distance-1), where the
+// match follows k literals (k < 256), so text needs about one token per
+// match and the writer seldom has to guess what comes next.
 const (
 	runFlag   = 1 << 30
 	matchFlag = 1 << 31
+	maxRunIn  = 255 // most literals a match token carries
 )
 
 // putBits adds the low n bits of v to the bit buffer, RFC 1951, Section
@@ -77,11 +80,11 @@ func (s *state) flushBlock() {
 	case storedBits <= fixedBits && storedBits <= dynBits:
 		s.writeStored(data)
 	case fixedBits <= dynBits:
-		s.out = slices.Grow(s.out, fixedBits/8+16)
+		s.reserve = fixedBits/8 + 16
 		s.putBits(1<<1, 3) // BFINAL 0, BTYPE 01
 		s.writeTokens(&fixedLit, &fixedDist)
 	default:
-		s.out = slices.Grow(s.out, dynBits/8+16)
+		s.reserve = dynBits/8 + 16
 		s.writeDynamicHeader()
 		s.writeTokens(&s.litCodes, &s.distCodes)
 	}
@@ -207,10 +210,18 @@ func (s *state) writeDynamicHeader() {
 
 // writeTokens writes the pending tokens and the end of block code. Bits are
 // gathered in a 64-bit word that is stored whole after each token, and the
-// output advances by the whole bytes in it. flushBlock grows s.out to the
-// block's size first, so the checks for room rarely grow it here.
+// output advances by the whole bytes in it. s.out is grown once, by
+// s.reserve bytes, the block's size plus 16, which flushBlock knows
+// exactly; without it, by a bound on any block of these tokens (15 bits a
+// literal, 48 a match).
 func (s *state) writeTokens(lit *[numLitLen]hcode, dist *[numDist]hcode) {
 	data := s.buf[s.blockStart : s.blockStart+s.blockLen]
+	reserve := s.reserve
+	if reserve == 0 {
+		reserve = 2*len(data) + 6*s.ntok + 16
+	}
+	s.reserve = 0
+	s.out = slices.Grow(s.out, reserve)
 	bits, nbits := s.bits, s.nbits
 	n := len(s.out)
 	out := s.out[:cap(s.out)]
@@ -222,28 +233,26 @@ func (s *state) writeTokens(lit *[numLitLen]hcode, dist *[numDist]hcode) {
 		bits >>= nbits &^ 7
 		nbits &= 7
 	}
-	// room makes sure k more bytes, and 8 for the last store, fit.
-	room := func(k int) {
-		if len(out)-n < k+8 {
-			out = slices.Grow(out[:n], k+8+len(data))
-			out = out[:cap(out)]
-		}
-	}
-	room(8)
 	flush()
 	i := 0 // data[i] is the next byte to code
 	for _, t := range s.tokens[:s.ntok] {
-		room(8)
+		var k int // literals to code from data[i:]
 		switch {
 		case t < runFlag:
 			c := lit[t]
 			bits |= uint64(c.code) << nbits
 			nbits += uint(c.len)
 			i++
+			flush()
+			continue
 		case t < matchFlag:
-			run := data[i : i+int(t&(runFlag-1))]
-			i += len(run)
-			room(2 * len(run))
+			k = int(t & (runFlag - 1))
+		default:
+			k = int(t >> 23 & maxRunIn)
+		}
+		if k > 0 {
+			run := data[i : i+k]
+			i += k
 			// Three literals add at most 45 bits.
 			for len(run) >= 3 {
 				c := lit[run[0]]
@@ -263,25 +272,28 @@ func (s *state) writeTokens(lit *[numLitLen]hcode, dist *[numDist]hcode) {
 				bits |= uint64(c.code) << nbits
 				nbits += uint(c.len)
 			}
-		default:
-			// The length code, its extra bits, the distance code and its
-			// extra bits are put together first, so only one shift and
-			// one add wait for the bits before them.
-			l := (t >> 15) & 0xff
-			li := lenInfo[l]
-			lc := lit[firstLenSym+li&0xff]
-			d := t & 0x7fff
-			dc := distCode(d)
-			di := distInfo[dc]
-			c := dist[dc]
-			v := uint64(lc.code) | uint64(li>>16)<<lc.len
-			vn := uint(lc.len) + uint(li>>8&0xff)
-			v |= (uint64(c.code) | uint64(d-di&0xffff)<<c.len) << vn
-			vn += uint(c.len) + uint(di>>16)
-			bits |= v << nbits
-			nbits += vn
-			i += int(l) + minMatch
+			flush()
 		}
+		if t < matchFlag {
+			continue
+		}
+		// The length code, its extra bits, the distance code and its
+		// extra bits are put together first, so only one shift and one
+		// add wait for the bits before them.
+		l := (t >> 15) & 0xff
+		li := lenInfo[l]
+		lc := lit[firstLenSym+li&0xff]
+		d := t & 0x7fff
+		dc := distCode(d)
+		di := distInfo[dc]
+		c := dist[dc]
+		v := uint64(lc.code) | uint64(li>>16)<<lc.len
+		vn := uint(lc.len) + uint(li>>8&0xff)
+		v |= (uint64(c.code) | uint64(d-di&0xffff)<<c.len) << vn
+		vn += uint(c.len) + uint(di>>16)
+		bits |= v << nbits
+		nbits += vn
+		i += int(l) + minMatch
 		flush()
 	}
 	s.bits, s.nbits, s.out = bits, nbits, out[:n]

@@ -62,9 +62,10 @@ type state struct {
 	litFreq  [numLitLen]uint32
 	distFreq [numDist]uint32
 
-	out   []byte // the caller's dst, during a call
-	bits  uint64
-	nbits uint
+	out     []byte // the caller's dst, during a call
+	reserve int    // bytes the next writeTokens grows out by, if not 0
+	bits    uint64
+	nbits   uint
 
 	hs                       huffScratch
 	litLens                  [numLitLen]uint8
@@ -231,13 +232,21 @@ func (s *state) literal(b byte) {
 }
 
 // match codes a match of length n at distance d; the caller has checked
-// 4 <= n <= 258 and 1 <= d <= window.
+// 3 <= n <= 258 and 1 <= d <= window.
 func (s *state) match(n, d int) {
-	s.tokens[s.ntok] = matchFlag | uint32(n-minMatch)<<15 | uint32(d-1)
+	s.matchAfter(0, n, d)
+}
+
+// matchAfter codes the k literals before the match (k <= maxRunIn), whose
+// frequencies the caller has counted, in the match's token, then the match
+// of length n at distance d.
+func (s *state) matchAfter(k, n, d int) {
+	l, t := uint8(n-minMatch), uint32(d-1)
+	s.tokens[s.ntok] = matchFlag | uint32(k)<<23 | uint32(l)<<15 | t
 	s.ntok++
-	s.litFreq[firstLenSym+int(lenCode[n-minMatch])]++
-	s.distFreq[distCode(uint32(d-1))]++
-	s.blockLen += n
+	s.litFreq[firstLenSym+int(lenCode[l])]++
+	s.distFreq[distCode(t)]++
+	s.blockLen += k + n
 }
 
 // matchLen returns the length of the common prefix of a and b, where
@@ -258,16 +267,13 @@ func matchLen(a, b []byte) int {
 }
 
 // literals codes buf[from:to] as one token, so the matcher stores nothing
-// per literal but its frequency.
+// per literal but its frequency, which the caller has counted.
 func (s *state) literals(from, to int) {
 	if from >= to {
 		return
 	}
 	s.tokens[s.ntok] = runFlag | uint32(to-from)
 	s.ntok++
-	for _, b := range s.buf[from:to] {
-		s.litFreq[b]++
-	}
 	s.blockLen += to - from
 }
 
@@ -299,8 +305,18 @@ func (s *state) matchFast(limit int) {
 			ci := int(cand - base)
 			if load32(buf, ci) == cur {
 				n := 4 + matchLen(buf[ci+4:], buf[pos+4:min(pos+maxMatch, len(buf))])
-				s.literals(emit, pos)
-				s.match(n, int(d))
+				if pos-emit > maxRunIn {
+					s.literals(emit, pos)
+					emit = pos
+				}
+				// s.matchAfter(pos-emit, n, int(d)), written out since
+				// it is too big to be inlined.
+				l, t := uint8(n-minMatch), uint32(d-1)
+				s.tokens[s.ntok] = matchFlag | uint32(pos-emit)<<23 | uint32(l)<<15 | t
+				s.ntok++
+				s.litFreq[firstLenSym+int(lenCode[l])]++
+				s.distFreq[distCode(t)]++
+				s.blockLen += pos - emit + n
 				pos += n
 				emit, runFrom, runPrev = pos, pos, 0
 				if e := pos - 1; e+4 <= len(buf) {
@@ -309,10 +325,23 @@ func (s *state) matchFast(limit int) {
 				continue
 			}
 		}
-		pos += min(1+(runPrev+pos-runFrom)>>5, 32, stop-pos)
+		// Literals are counted as the matcher passes them.
+		if step := min(1+(runPrev+pos-runFrom)>>5, 32, stop-pos); step == 1 {
+			s.litFreq[buf[pos]]++
+			pos++
+		} else {
+			for _, b := range buf[pos : pos+step] {
+				s.litFreq[b]++
+			}
+			pos += step
+		}
 	}
 	if pos < limit {
-		pos = limit // the last bytes of the message, too few to match
+		// The last bytes of the message, too few to match.
+		for _, b := range buf[pos:limit] {
+			s.litFreq[b]++
+		}
+		pos = limit
 	}
 	s.literals(emit, pos)
 	s.litRun = runPrev + max(0, pos-runFrom)

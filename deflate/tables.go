@@ -115,10 +115,10 @@ func init() {
 	canonicalCodes(dl[:], fixedDist[:])
 }
 
-// distCode returns the distance code for a distance of d+1.
+// distCode returns the distance code for a distance of d+1. It computes
+// the table index without a branch, since distances come in no order a
+// branch predictor could learn: far is 1 for d >= 256 (d is under 1<<15).
 func distCode(d uint32) uint32 {
-	if d < 256 {
-		return uint32(distCodeTab[d])
-	}
-	return uint32(distCodeTab[256+d>>7])
+	far := (255 - d) >> 31
+	return uint32(distCodeTab[(d>>(7*far)+256*far)&511])
 }
