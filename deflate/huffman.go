@@ -36,12 +36,14 @@ type huffScratch struct {
 // JPEG (ITU T.81), Annex K.3, which keeps the code complete.
 func buildLengths(s *huffScratch, freq []uint32, lens []uint8, maxBits int) {
 	n := 0
+	// Zero and non-zero frequencies come in no order a branch predictor
+	// could learn, so every symbol is written and only the used ones
+	// kept. Frequencies fit in 31 bits (a block has under 1<<31 symbols),
+	// so (f | -f) >> 31 is 1 exactly when f is not zero.
 	for i, f := range freq {
 		lens[i] = 0
-		if f != 0 {
-			s.items[n] = uint64(f)<<16 | uint64(i)
-			n++
-		}
+		s.items[n] = uint64(f)<<16 | uint64(i)
+		n += int((f | -f) >> 31)
 	}
 	// A one-symbol code is incomplete; add zero-weight fillers.
 	for sym := 0; n < 2; sym++ {
