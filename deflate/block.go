@@ -1,14 +1,24 @@
 package deflate
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // This file writes DEFLATE blocks (RFC 1951, Section 3.2.3 to 3.2.7) from
 // the tokens gathered by the matcher. Every block is written with BFINAL
 // set to 0, since a permessage-deflate stream never ends.
 
-// Tokens pack a literal byte as its value and a match as
-// matchFlag | (length-3)<<15 | (distance-1).
-const matchFlag = 1 << 31
+// Tokens pack a literal byte as its value, a run of n literals (the block's
+// next n bytes, which the writer reads from the buffer) as runFlag | n, and
+// a match as matchFlag | k<<23 | (length-3)<<15 | (distance-1), where the
+// match follows k literals (k < 256), so text needs about one token per
+// match and the writer seldom has to guess what comes next.
+const (
+	runFlag   = 1 << 30
+	matchFlag = 1 << 31
+	maxRunIn  = 255 // most literals a match token carries
+)
 
 // putBits adds the low n bits of v to the bit buffer, RFC 1951, Section
 // 3.1.1: "Data elements are packed into bytes in order of increasing bit
@@ -70,9 +80,11 @@ func (s *state) flushBlock() {
 	case storedBits <= fixedBits && storedBits <= dynBits:
 		s.writeStored(data)
 	case fixedBits <= dynBits:
+		s.reserve = fixedBits/8 + 16
 		s.putBits(1<<1, 3) // BFINAL 0, BTYPE 01
 		s.writeTokens(&fixedLit, &fixedDist)
 	default:
+		s.reserve = dynBits/8 + 16
 		s.writeDynamicHeader()
 		s.writeTokens(&s.litCodes, &s.distCodes)
 	}
@@ -102,9 +114,11 @@ func (s *state) writeStored(data []byte) {
 // symbols (without extra bits).
 func (s *state) buildDynamic() int {
 	buildLengths(&s.hs, s.litFreq[:], s.litLens[:], maxCodeBits)
+	assignCodes(s.litLens[:], s.litCodes[:], &s.hs.blCount)
+	size := s.hs.bits
 	buildLengths(&s.hs, s.distFreq[:], s.distLens[:], maxCodeBits)
-	canonicalCodes(s.litLens[:], s.litCodes[:])
-	canonicalCodes(s.distLens[:], s.distCodes[:])
+	assignCodes(s.distLens[:], s.distCodes[:], &s.hs.blCount)
+	size += s.hs.bits
 
 	s.hlit = numLitLen
 	for s.hlit > firstLenSym && s.litLens[s.hlit-1] == 0 {
@@ -159,23 +173,15 @@ func (s *state) buildDynamic() int {
 		}
 	}
 	buildLengths(&s.hs, s.clFreq[:], s.clLens[:], maxCodeLenBits)
-	canonicalCodes(s.clLens[:], s.clCodes[:])
+	assignCodes(s.clLens[:], s.clCodes[:], &s.hs.blCount)
+	size += s.hs.bits
 	s.hclen = numCodeLen
 	for s.hclen > 4 && s.clLens[codeLenOrder[s.hclen-1]] == 0 {
 		s.hclen--
 	}
 
-	size := 5 + 5 + 4 + 3*s.hclen
-	for sym, f := range s.clFreq {
-		size += int(f) * int(s.clLens[sym])
-	}
+	size += 5 + 5 + 4 + 3*s.hclen
 	size += int(s.clFreq[16])*2 + int(s.clFreq[17])*3 + int(s.clFreq[18])*7
-	for i, f := range s.litFreq {
-		size += int(f) * int(s.litLens[i])
-	}
-	for i, f := range s.distFreq {
-		size += int(f) * int(s.distLens[i])
-	}
 	return size
 }
 
@@ -202,42 +208,95 @@ func (s *state) writeDynamicHeader() {
 	}
 }
 
-// writeTokens writes the pending tokens and the end of block code.
+// writeTokens writes the pending tokens and the end of block code. Bits are
+// gathered in a 64-bit word that is stored whole after each token, and the
+// output advances by the whole bytes in it. s.out is grown once, by
+// s.reserve bytes, the block's size plus 16, which flushBlock knows
+// exactly; without it, by a bound on any block of these tokens (15 bits a
+// literal, 48 a match).
 func (s *state) writeTokens(lit *[numLitLen]hcode, dist *[numDist]hcode) {
-	bits, nbits, out := s.bits, s.nbits, s.out
+	data := s.buf[s.blockStart : s.blockStart+s.blockLen]
+	reserve := s.reserve
+	if reserve == 0 {
+		reserve = 2*len(data) + 6*s.ntok + 16
+	}
+	s.reserve = 0
+	s.out = slices.Grow(s.out, reserve)
+	bits, nbits := s.bits, s.nbits
+	n := len(s.out)
+	out := s.out[:cap(s.out)]
+	// flush leaves fewer than 8 bits pending; a token adds at most 48
+	// (a match: 15 + 5 length bits, 15 + 13 distance bits).
+	flush := func() {
+		binary.LittleEndian.PutUint64(out[n:], bits)
+		n += int(nbits >> 3)
+		bits >>= nbits &^ 7
+		nbits &= 7
+	}
+	flush()
+	i := 0 // data[i] is the next byte to code
 	for _, t := range s.tokens[:s.ntok] {
-		if t < matchFlag {
+		var k int // literals to code from data[i:]
+		switch {
+		case t < runFlag:
 			c := lit[t]
 			bits |= uint64(c.code) << nbits
 			nbits += uint(c.len)
-		} else {
-			l := (t >> 15) & 0xff
-			lc := uint32(lenCode[l])
-			c := lit[firstLenSym+lc]
-			bits |= uint64(c.code) << nbits
-			nbits += uint(c.len)
-			bits |= uint64(l-uint32(lenBase[lc])+3) << nbits
-			nbits += uint(lenExtra[lc])
-			if nbits >= 32 {
-				out = binary.LittleEndian.AppendUint32(out, uint32(bits))
-				bits >>= 32
-				nbits -= 32
+			i++
+			flush()
+			continue
+		case t < matchFlag:
+			k = int(t & (runFlag - 1))
+		default:
+			k = int(t >> 23 & maxRunIn)
+		}
+		if k > 0 {
+			run := data[i : i+k]
+			i += k
+			// Three literals add at most 45 bits.
+			for len(run) >= 3 {
+				c := lit[run[0]]
+				bits |= uint64(c.code) << nbits
+				nbits += uint(c.len)
+				c = lit[run[1]]
+				bits |= uint64(c.code) << nbits
+				nbits += uint(c.len)
+				c = lit[run[2]]
+				bits |= uint64(c.code) << nbits
+				nbits += uint(c.len)
+				run = run[3:]
+				flush()
 			}
-			d := t & 0x7fff
-			dc := distCode(d)
-			c = dist[dc]
-			bits |= uint64(c.code) << nbits
-			nbits += uint(c.len)
-			bits |= uint64(d+1-uint32(distBase[dc])) << nbits
-			nbits += uint(distExtra[dc])
+			for _, b := range run {
+				c := lit[b]
+				bits |= uint64(c.code) << nbits
+				nbits += uint(c.len)
+			}
+			flush()
 		}
-		if nbits >= 32 {
-			out = binary.LittleEndian.AppendUint32(out, uint32(bits))
-			bits >>= 32
-			nbits -= 32
+		if t < matchFlag {
+			continue
 		}
+		// The length code, its extra bits, the distance code and its
+		// extra bits are put together first, so only one shift and one
+		// add wait for the bits before them.
+		l := (t >> 15) & 0xff
+		li := lenInfo[l]
+		lc := lit[firstLenSym+li&0xff]
+		d := t & 0x7fff
+		dc := distCode(d)
+		di := distInfo[dc]
+		c := dist[dc]
+		v := uint64(lc.code) | uint64(li>>16)<<lc.len
+		vn := uint(lc.len) + uint(li>>8&0xff)
+		v |= (uint64(c.code) | uint64(d-di&0xffff)<<c.len) << vn
+		vn += uint(c.len) + uint(di>>16)
+		bits |= v << nbits
+		nbits += vn
+		i += int(l) + minMatch
+		flush()
 	}
-	s.bits, s.nbits, s.out = bits, nbits, out
+	s.bits, s.nbits, s.out = bits, nbits, out[:n]
 	c := lit[endOfBlock]
 	s.putBits(uint32(c.code), uint(c.len))
 }

@@ -2,6 +2,7 @@ package deflate
 
 import (
 	"bytes"
+	"compress/flate"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -400,5 +401,85 @@ func TestCheckerRejects(t *testing.T) {
 				t.Fatalf("Message(%s) error = %v, want ErrWindow: %v", hexBytes(tt.msg), err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestFastRatio checks that the fast level compresses text and incompressible
+// input about as well as compress/flate at BestSpeed does, so a faster
+// matcher cannot quietly trade away its ratio.
+func TestFastRatio(t *testing.T) {
+	tests := []struct {
+		name  string
+		gen   func(int, uint64) []byte
+		slack float64 // allowed size over flate's, as a fraction
+	}{
+		{"json", jsonData, 0.03},
+		{"alternating", alternatingData, 0.03},
+		{"random", randomData, 0.01},
+	}
+	for _, tt := range tests {
+		for _, size := range []int{1 << 10, 16 << 10, 128 << 10} {
+			t.Run(fmt.Sprintf("%s/%d", tt.name, size), func(t *testing.T) {
+				msg := tt.gen(size, 7)
+				var buf bytes.Buffer
+				w, err := flate.NewWriter(&buf, flate.BestSpeed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w.Write(msg)
+				w.Flush()
+				want := buf.Len() - 4
+				c := mustCompressor(t, CompressorOptions{Level: LevelFast, NoContextTakeover: true})
+				got := len(c.AppendMessage(nil, msg))
+				if float64(got) > float64(want)*(1+tt.slack) {
+					t.Errorf("level 1 compressed %d bytes to %d, compress/flate BestSpeed to %d", size, got, want)
+				}
+			})
+		}
+	}
+}
+
+// TestTokenKinds writes one block of each kind of token: single literals,
+// a run of literals, and matches carrying no, some and the most literals
+// before them, and checks that it decodes to the bytes the tokens cover.
+func TestTokenKinds(t *testing.T) {
+	s := new(state)
+	text := []byte("abcdefgh")
+	for len(text) < 900 {
+		text = append(text, text[len(text)%7:len(text)%7+5]...)
+	}
+	copy(s.buf[:], text)
+	s.literal(text[0])
+	s.literal(text[1])
+	for _, b := range text[2:300] {
+		s.litFreq[b]++
+	}
+	s.literals(2, 300)
+	// text[300:] is random enough; pick matches the text really has.
+	pos := 300
+	add := func(k, n int) {
+		for _, b := range text[pos : pos+k] {
+			s.litFreq[b]++
+		}
+		for d := 1; d <= pos+k; d++ {
+			if l := matchLen(text[pos+k-d:], text[pos+k:pos+k+n]); l == n {
+				s.matchAfter(k, n, d)
+				pos += k + n
+				return
+			}
+		}
+		t.Fatalf("no match of %d at %d", n, pos+k)
+	}
+	add(0, 4)
+	add(3, 5)
+	add(maxRunIn, 3)
+	add(1, 4)
+	want := text[:pos]
+	s.flushBlock()
+	s.putBits(0, 3)
+	s.alignByte()
+	got, err := flateDecode(s.out)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("decode = %q, %v; want %q", got, err, want)
 	}
 }

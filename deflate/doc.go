@@ -26,7 +26,10 @@
 // takeover message k decodes with any inflater fed messages 0 to k-1.
 //
 // Matching is LZ77 over a 4-byte hash: greedy with one probe per position at
-// [LevelFast], hash chains with lazy matching at higher levels. Blocks are
+// [LevelFast], stepping further through input that stops matching, and hash
+// chains with lazy matching at higher levels. At [LevelFast] a match's token
+// carries the literals before it, which the block writer reads back from the
+// input, and the writer stores a 64-bit word of bits per token. Blocks are
 // dynamic Huffman (codes limited to 15 bits, code length codes to 7), fixed
 // Huffman or stored, whichever is smallest, so incompressible input grows by
 // about 5 bytes per 32 KiB.

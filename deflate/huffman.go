@@ -18,6 +18,11 @@ type huffScratch struct {
 	weight [2 * (numLitLen + 2)]uint32
 	parent [2 * (numLitLen + 2)]uint16
 	count  [2 * (numLitLen + 2)]uint16 // leaves per depth
+
+	// Results of the last buildLengths: the number of codes of each
+	// length, and the coded size in bits (sum of freq times length).
+	blCount [maxCodeBits + 1]uint16
+	bits    int
 }
 
 // buildLengths sets lens[i] to the code length for symbol i given freq,
@@ -31,12 +36,14 @@ type huffScratch struct {
 // JPEG (ITU T.81), Annex K.3, which keeps the code complete.
 func buildLengths(s *huffScratch, freq []uint32, lens []uint8, maxBits int) {
 	n := 0
+	// Zero and non-zero frequencies come in no order a branch predictor
+	// could learn, so every symbol is written and only the used ones
+	// kept. Frequencies fit in 31 bits (a block has under 1<<31 symbols),
+	// so (f | -f) >> 31 is 1 exactly when f is not zero.
 	for i, f := range freq {
 		lens[i] = 0
-		if f != 0 {
-			s.items[n] = uint64(f)<<16 | uint64(i)
-			n++
-		}
+		s.items[n] = uint64(f)<<16 | uint64(i)
+		n += int((f | -f) >> 31)
 	}
 	// A one-symbol code is incomplete; add zero-weight fillers.
 	for sym := 0; n < 2; sym++ {
@@ -106,13 +113,17 @@ func buildLengths(s *huffScratch, freq []uint32, lens []uint8, maxBits int) {
 	}
 
 	// The least frequent symbols get the longest codes.
-	k := 0
+	k, size := 0, 0
+	s.blCount = [maxCodeBits + 1]uint16{}
 	for l := min(maxDepth, maxBits); l >= 1; l-- {
+		s.blCount[l] = count[l]
 		for range count[l] {
 			lens[items[k]&0xffff] = uint8(l)
+			size += int(items[k]>>16) * l
 			k++
 		}
 	}
+	s.bits = size
 }
 
 // canonicalCodes assigns the canonical codes of RFC 1951, Section 3.2.2, to
@@ -122,6 +133,12 @@ func canonicalCodes(lens []uint8, codes []hcode) {
 	for _, l := range lens {
 		count[l]++
 	}
+	assignCodes(lens, codes, &count)
+}
+
+// assignCodes is canonicalCodes given count[l], the number of codes of
+// length l, as buildLengths leaves in blCount.
+func assignCodes(lens []uint8, codes []hcode, count *[maxCodeBits + 1]uint16) {
 	count[0] = 0
 	var next [maxCodeBits + 1]uint16
 	code := uint16(0)

@@ -62,9 +62,10 @@ type state struct {
 	litFreq  [numLitLen]uint32
 	distFreq [numDist]uint32
 
-	out   []byte // the caller's dst, during a call
-	bits  uint64
-	nbits uint
+	out     []byte // the caller's dst, during a call
+	reserve int    // bytes the next writeTokens grows out by, if not 0
+	bits    uint64
+	nbits   uint
 
 	hs                       huffScratch
 	litLens                  [numLitLen]uint8
@@ -231,13 +232,21 @@ func (s *state) literal(b byte) {
 }
 
 // match codes a match of length n at distance d; the caller has checked
-// 4 <= n <= 258 and 1 <= d <= window.
+// 3 <= n <= 258 and 1 <= d <= window.
 func (s *state) match(n, d int) {
-	s.tokens[s.ntok] = matchFlag | uint32(n-minMatch)<<15 | uint32(d-1)
+	s.matchAfter(0, n, d)
+}
+
+// matchAfter codes the k literals before the match (k <= maxRunIn), whose
+// frequencies the caller has counted, in the match's token, then the match
+// of length n at distance d.
+func (s *state) matchAfter(k, n, d int) {
+	l, t := uint8(n-minMatch), uint32(d-1)
+	s.tokens[s.ntok] = matchFlag | uint32(k)<<23 | uint32(l)<<15 | t
 	s.ntok++
-	s.litFreq[firstLenSym+int(lenCode[n-minMatch])]++
-	s.distFreq[distCode(uint32(d-1))]++
-	s.blockLen += n
+	s.litFreq[firstLenSym+int(lenCode[l])]++
+	s.distFreq[distCode(t)]++
+	s.blockLen += k + n
 }
 
 // matchLen returns the length of the common prefix of a and b, where
@@ -257,48 +266,86 @@ func matchLen(a, b []byte) int {
 	return n
 }
 
+// literals codes buf[from:to] as one token, so the matcher stores nothing
+// per literal but its frequency, which the caller has counted.
+func (s *state) literals(from, to int) {
+	if from >= to {
+		return
+	}
+	s.tokens[s.ntok] = runFlag | uint32(to-from)
+	s.ntok++
+	s.blockLen += to - from
+}
+
 // matchFast is the fast level: greedy matching with one probe of a hash
 // table per position and no chains. After 32 literals in a row it tries
 // every second position, then every third and so on, so incompressible
-// input costs little.
+// input costs little. Literals between matches become one token.
 func (s *state) matchFast(limit int) {
 	buf := s.buf[:s.end]
 	w := int32(s.window)
-	for s.pos < limit {
-		if s.ntok > maxTokens-32 {
+	base := s.base
+	pos := s.pos
+	emit := pos                       // first byte not yet in a token
+	runFrom, runPrev := pos, s.litRun // literals since the last match: runPrev+pos-runFrom
+	// The last position with four bytes to hash and compare.
+	stop := min(limit, len(buf)-3)
+	for pos < stop {
+		if s.ntok > maxTokens-4 {
+			s.literals(emit, pos)
+			emit = pos
 			s.flushBlock()
-		}
-		pos := s.pos
-		if pos+4 > len(buf) {
-			s.literal(buf[pos])
-			s.pos++
-			continue
 		}
 		cur := load32(buf, pos)
 		h := hash4(cur)
+		p := base + int32(pos)
 		cand := s.head[h]
-		p := s.base + int32(pos)
 		s.head[h] = p
-		if d := p - cand; d > 0 && d <= w && cand >= s.base {
-			ci := int(cand - s.base)
+		if d := p - cand; uint32(d-1) < uint32(w) && cand >= base {
+			ci := int(cand - base)
 			if load32(buf, ci) == cur {
 				n := 4 + matchLen(buf[ci+4:], buf[pos+4:min(pos+maxMatch, len(buf))])
-				s.match(n, int(d))
-				s.pos += n
-				s.litRun = 0
-				if e := s.pos - 1; e+4 <= len(buf) {
-					s.head[hash4(load32(buf, e))] = s.base + int32(e)
+				if pos-emit > maxRunIn {
+					s.literals(emit, pos)
+					emit = pos
+				}
+				// s.matchAfter(pos-emit, n, int(d)), written out since
+				// it is too big to be inlined.
+				l, t := uint8(n-minMatch), uint32(d-1)
+				s.tokens[s.ntok] = matchFlag | uint32(pos-emit)<<23 | uint32(l)<<15 | t
+				s.ntok++
+				s.litFreq[firstLenSym+int(lenCode[l])]++
+				s.distFreq[distCode(t)]++
+				s.blockLen += pos - emit + n
+				pos += n
+				emit, runFrom, runPrev = pos, pos, 0
+				if e := pos - 1; e+4 <= len(buf) {
+					s.head[hash4(load32(buf, e))] = base + int32(e)
 				}
 				continue
 			}
 		}
-		step := min(1+s.litRun>>5, 32, limit-pos)
-		for _, b := range buf[pos : pos+step] {
-			s.literal(b)
+		// Literals are counted as the matcher passes them.
+		if step := min(1+(runPrev+pos-runFrom)>>5, 32, stop-pos); step == 1 {
+			s.litFreq[buf[pos]]++
+			pos++
+		} else {
+			for _, b := range buf[pos : pos+step] {
+				s.litFreq[b]++
+			}
+			pos += step
 		}
-		s.litRun += step
-		s.pos += step
 	}
+	if pos < limit {
+		// The last bytes of the message, too few to match.
+		for _, b := range buf[pos:limit] {
+			s.litFreq[b]++
+		}
+		pos = limit
+	}
+	s.literals(emit, pos)
+	s.litRun = runPrev + max(0, pos-runFrom)
+	s.pos = pos
 }
 
 // matchLazy is hash-chain matching with lazy evaluation: a match found at

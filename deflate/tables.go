@@ -30,6 +30,13 @@ var (
 	distBase  [numDist]uint16
 	distExtra [numDist]uint8
 
+	// lenInfo maps length-3 to its length code index, the number of extra
+	// bits and their value: index | bits<<8 | value<<16.
+	lenInfo [256]uint32
+	// distInfo holds, for each distance code, its base distance minus one
+	// and the number of extra bits: base-1 | bits<<16.
+	distInfo [numDist]uint32
+
 	// lenCode maps length-3 to a length code index (0..28; symbol 257+index).
 	lenCode [256]uint8
 	// distCodeTab maps distance-1 to a distance code: entries 0..255 directly,
@@ -61,6 +68,10 @@ func init() {
 	// "285 0 258": a length of 258 uses its own code, not 284 plus extra bits.
 	lenBase[28], lenExtra[28] = 258, 0
 	lenCode[255] = 28
+	for l := range lenInfo {
+		c := lenCode[l]
+		lenInfo[l] = uint32(c) | uint32(lenExtra[c])<<8 | uint32(l+3-int(lenBase[c]))<<16
+	}
 
 	base = 1
 	for i := range numDist {
@@ -69,6 +80,7 @@ func init() {
 			e = (i - 2) / 2
 		}
 		distBase[i], distExtra[i] = uint16(base), uint8(e)
+		distInfo[i] = uint32(base-1) | uint32(e)<<16
 		for k := range 1 << e {
 			d := base - 1 + k
 			if d < 256 {
@@ -103,10 +115,10 @@ func init() {
 	canonicalCodes(dl[:], fixedDist[:])
 }
 
-// distCode returns the distance code for a distance of d+1.
+// distCode returns the distance code for a distance of d+1. It computes
+// the table index without a branch, since distances come in no order a
+// branch predictor could learn: far is 1 for d >= 256 (d is under 1<<15).
 func distCode(d uint32) uint32 {
-	if d < 256 {
-		return uint32(distCodeTab[d])
-	}
-	return uint32(distCodeTab[256+d>>7])
+	far := (255 - d) >> 31
+	return uint32(distCodeTab[(d>>(7*far)+256*far)&511])
 }
