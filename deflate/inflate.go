@@ -135,46 +135,58 @@ func buildTable(t []uint32, lens []uint8, syms []uint32, pb uint) bool {
 			return true
 		}
 	}
-	var next [maxCodeBits + 2]int
-	code := 0
+	// Symbols in canonical order: by length, then by symbol.
+	var offs [maxCodeBits + 2]int
 	for l := 1; l <= maxCodeBits; l++ {
-		code = (code + count[l-1]) << 1
-		next[l] = code
+		offs[l+1] = offs[l] + count[l]
 	}
-	subBits := uint(0)
-	if uint(maxLen) > pb {
-		subBits = uint(maxLen) - pb
-	}
-	off := 1 << pb                     // next free sub-table
-	var made [1 << litBits / 64]uint64 // primary entries linked to a sub-table
+	var sorted [288]uint16
 	for sym, l := range lens {
-		if l == 0 {
-			continue
+		if l != 0 {
+			sorted[offs[l]] = uint16(sym)
+			offs[l]++
 		}
-		n := uint(l)
-		c := next[l]
-		next[l]++
-		rev := int(bits.Reverse16(uint16(c)) >> (16 - n))
-		e := syms[sym]
-		if n <= pb {
-			for j := rev; j < 1<<pb; j += 1 << n {
-				t[j] = e | uint32(n)
+	}
+	// The primary table is filled for each length in turn, in a table of
+	// 1<<length entries that is then doubled: each shorter code's entry
+	// repeats at every setting of the bits after it.
+	code, k := 0, 0 // the next canonical code, and its place in sorted
+	short := min(uint(maxLen), pb)
+	for n := uint(1); n <= short; n++ {
+		if n > 1 {
+			copy(t[1<<(n-1):1<<n], t[:1<<(n-1)])
+		}
+		for end := k + count[n]; k < end; k++ {
+			rev := bits.Reverse16(uint16(code)) >> (16 - n)
+			t[rev] = syms[sorted[k]] | uint32(n)
+			code++
+		}
+		code <<= 1
+	}
+	for size := 1 << short; size < 1<<pb; size <<= 1 {
+		copy(t[size:2*size], t[:size])
+	}
+	// Longer codes go in sub-tables of 1<<(maxLen-pb) entries, one per
+	// primary prefix. Codes with the same prefix are next to each other
+	// in canonical order.
+	subBits := uint(maxLen) - pb
+	off, prefix := 1<<pb, -1
+	for n := pb + 1; n <= uint(maxLen); n++ {
+		for end := k + count[n]; k < end; k++ {
+			rev := int(bits.Reverse16(uint16(code)) >> (16 - n))
+			code++
+			if p := rev & (1<<pb - 1); p != prefix {
+				prefix = p
+				t[p] = entSub | uint32(subBits)<<4 | uint32(off)<<16
+				off += 1 << subBits
 			}
-			continue
+			base := off - 1<<subBits
+			e := syms[sorted[k]] | uint32(n-pb)
+			for j := rev >> pb; j < 1<<subBits; j += 1 << (n - pb) {
+				t[base+j] = e
+			}
 		}
-		p := rev & (1<<pb - 1)
-		link := t[p]
-		if made[p/64]&(1<<(p%64)) == 0 {
-			// The first code with this prefix: a new sub-table.
-			made[p/64] |= 1 << (p % 64)
-			link = entSub | uint32(subBits)<<4 | uint32(off)<<16
-			t[p] = link
-			off += 1 << subBits
-		}
-		base := int(link >> 16)
-		for j := rev >> pb; j < 1<<subBits; j += 1 << (n - pb) {
-			t[base+j] = e | uint32(n-pb)
-		}
+		code <<= 1
 	}
 	return true
 }
