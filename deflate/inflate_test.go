@@ -107,7 +107,11 @@ func TestInflateDifferential(t *testing.T) {
 		{"half", iotest.HalfReader},
 	}
 	r := rand.New(rand.NewPCG(17, 17))
-	for bits := 8; bits <= 15; bits++ {
+	windows, mutations := []int{8, 9, 10, 11, 12, 13, 14, 15}, 20
+	if raceEnabled || testing.Short() {
+		windows, mutations = []int{8, 15}, 4
+	}
+	for _, bits := range windows {
 		for _, takeover := range []bool{true, false} {
 			for ri, rd := range readers {
 				t.Run(fmt.Sprintf("bits%d/takeover=%v/%s", bits, takeover, rd.name), func(t *testing.T) {
@@ -145,7 +149,7 @@ func TestInflateDifferential(t *testing.T) {
 						o.Limit = int64(1 + r.IntN(5000))
 						diffCase(t, o, chain, rd.wrap, bufSize)
 						o.Limit = 0
-						for range 20 {
+						for range mutations {
 							diffCase(t, o, mutate(r, chain), rd.wrap, bufSize)
 						}
 					}
@@ -215,7 +219,11 @@ func TestInflateAdversarial(t *testing.T) {
 		{"fixed block ending the payload", []byte{0x4a, 0x04, 0x00}},
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	for i := range 3000 {
+	n := 3000
+	if raceEnabled || testing.Short() {
+		n = 300
+	}
+	for i := range n {
 		// Random dynamic headers: mostly invalid code sets.
 		lens := make([]uint8, 19)
 		for j := range lens {
