@@ -1,7 +1,6 @@
 package deflate
 
 import (
-	"compress/flate"
 	"errors"
 	"fmt"
 	"io"
@@ -47,19 +46,21 @@ const (
 // 0xff to the tail end of the payload of the message. Decompress the
 // resulting data using DEFLATE."
 //
-// Decompression is done by compress/flate. Between messages a Decompressor
-// holds only the window of output it keeps for context takeover (at most
-// 32 KiB, nothing without takeover); the flate reader and its input buffer
-// come from a [sync.Pool] while a message is being read, and are re-armed
-// with the window as dictionary through [flate.Resetter].
+// Decompression is done by this package's own RFC 1951 inflater. Between
+// messages a Decompressor holds only the window of output it keeps for
+// context takeover (at most 32 KiB, nothing without takeover); the
+// inflater's tables and buffers come from a [sync.Pool] while a message is
+// being read. [Decompressor.AppendMessage] inflates straight into dst;
+// [Decompressor.Read] inflates into a pooled buffer holding the last
+// 32 KiB of output.
 //
 // A message must end on a block boundary after the tail, as a sync flush
 // leaves it, or with a final block (RFC 7692, Section 7.2.3.4); a payload
 // that still carries its 00 00 ff ff, or stops inside a block, fails with
 // [ErrCorrupt]. An empty payload reads as an empty message, as it does with
 // zlib. The window is enforced between messages: a reference to output
-// older than the window fails. Within a message compress/flate accepts any
-// distance up to 32 KiB.
+// older than the window fails. Within a message any distance up to 32 KiB
+// is accepted, as compress/flate and zlib accept it.
 //
 // A Decompressor is not safe for concurrent use.
 type Decompressor struct {
@@ -67,30 +68,14 @@ type Decompressor struct {
 	takeover bool
 	limit    int64
 
-	hist    []byte // last window bytes of output; a ring while reading
-	histPos int    // oldest byte of hist once it is full
+	hist []byte // the last window bytes of output, oldest first
 
 	state readState
 	inf   *inflater // non-nil while readActive
-	n     int64     // bytes produced in this message
 	err   error     // sticky
 }
 
-// inflater is the pooled part of a Decompressor.
-type inflater struct {
-	fr      io.ReadCloser // a compress/flate reader
-	src     source
-	buf     [4096]byte
-	scratch [maxDistance]byte // for straightening the window
-}
-
-var inflaterPool = sync.Pool{New: func() any {
-	return &inflater{fr: flate.NewReader(eofReader{})}
-}}
-
-type eofReader struct{}
-
-func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+var inflaterPool = sync.Pool{New: func() any { return new(inflater) }}
 
 // NewDecompressor returns a Decompressor with the given options. It
 // returns an error wrapping [ErrWindowBits] for a bad window.
@@ -111,26 +96,52 @@ func NewDecompressor(o DecompressorOptions) (*Decompressor, error) {
 // the next Start; one left unfinished drops the context takeover window, so
 // a later message that refers to it fails.
 func (d *Decompressor) Start(src io.Reader) {
-	d.start(nil, src)
+	if d.start(nil, src) {
+		f := d.inf
+		f.out, f.lo, f.wpos, f.rpos = f.win[:], 0, 0, 0
+	}
 }
 
 // AppendMessage decompresses msg, one whole compressed payload, and appends
 // the result to dst. It returns the extended dst and, on failure, an error
 // as Read would.
 func (d *Decompressor) AppendMessage(dst, msg []byte) ([]byte, error) {
-	d.start(msg, nil)
+	if !d.start(msg, nil) {
+		return dst, d.err
+	}
+	f := d.inf
+	lo := len(dst)
+	// Guess the output at four times the input at first.
+	want := max(4096, 4*len(msg))
 	for {
-		if cap(dst)-len(dst) < 512 {
-			dst = slices.Grow(dst, max(4096, len(dst)))
+		if d.limit > 0 {
+			// Room for one byte past the limit, to see whether there is one.
+			want = int(min(int64(want), d.limit+1-f.n))
 		}
-		n, err := d.Read(dst[len(dst):cap(dst)])
-		dst = dst[:len(dst)+n]
-		if err == io.EOF {
-			return dst, nil
+		if cap(dst)-len(dst) < want {
+			dst = slices.Grow(dst, want)
+		}
+		f.out, f.lo, f.wpos = dst[:cap(dst)], lo, len(dst)
+		f.end = cap(dst)
+		if d.limit > 0 {
+			f.end = min(f.end, f.wpos+int(d.limit+1-f.n))
+		}
+		err := f.decode()
+		f.n += int64(f.wpos - len(dst))
+		dst = dst[:f.wpos]
+		f.out = nil
+		if d.limit > 0 && f.n > d.limit {
+			return dst[:lo+int(d.limit)], d.fail(ErrTooLarge)
 		}
 		if err != nil {
-			return dst, err
+			return dst, d.fail(err)
 		}
+		if f.st == inEnd {
+			d.keep(dst[lo:])
+			d.finish()
+			return dst, nil
+		}
+		want = max(4096, len(dst)-lo)
 	}
 }
 
@@ -153,43 +164,44 @@ func (d *Decompressor) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if d.limit > 0 {
-		// Ask for one byte past the limit, to see whether there is one.
-		if room := d.limit - d.n; int64(len(p)) > room+1 {
-			p = p[:room+1]
+	f := d.inf
+	if f.rpos == f.wpos {
+		if f.err != nil {
+			return 0, d.fail(f.err)
+		}
+		if f.st == inEnd {
+			d.finish()
+			return 0, io.EOF
+		}
+		if f.wpos == len(f.win) {
+			// Keep the 32 KiB a match may reach back to. The message has
+			// made more than that, so no match reaches into hist.
+			copy(f.win[:], f.win[f.wpos-maxDistance:f.wpos])
+			f.wpos, f.rpos = maxDistance, maxDistance
+		}
+		f.end = len(f.win)
+		if d.limit > 0 {
+			f.end = int(min(int64(f.end), int64(f.wpos)+d.limit+1-f.n))
+		}
+		start := f.wpos
+		f.err = f.decode()
+		f.n += int64(f.wpos - start)
+		if f.st == inEnd && f.err == nil {
+			d.keepWindow()
 		}
 	}
-	n, err := d.inf.fr.Read(p)
-	if d.limit > 0 && d.n+int64(n) > d.limit {
-		n = int(d.limit - d.n)
-		err = ErrTooLarge
+	n := copy(p, f.win[f.rpos:f.wpos])
+	f.rpos += n
+	if d.limit > 0 && f.n > d.limit && f.n-int64(f.wpos-f.rpos) > d.limit {
+		// This Read reaches past the limit: return up to it.
+		n -= int(f.n - int64(f.wpos-f.rpos) - d.limit)
+		return n, d.fail(ErrTooLarge)
 	}
-	d.n += int64(n)
-	d.keep(p[:n])
-	switch {
-	case err == nil:
-		return n, nil
-	case err == ErrTooLarge:
-		return n, d.fail(err)
-	case d.inf.src.err != nil:
-		return n, d.fail(fmt.Errorf("deflate: read payload: %w", d.inf.src.err))
-	case err == io.ErrUnexpectedEOF && d.inf.src.ended():
-		// The inflater wanted another block after the sync flush: the
-		// normal end of a message.
-		d.finish()
-		return n, io.EOF
-	case err == io.EOF:
-		// The peer ended its DEFLATE stream with a final block.
-		if err := d.checkEnd(); err != nil {
-			return n, d.fail(err)
-		}
-		d.finish()
-		return n, io.EOF
-	case err == io.ErrUnexpectedEOF:
-		return n, d.fail(fmt.Errorf("%w: message ends inside a block", ErrCorrupt))
-	default:
-		return n, d.fail(fmt.Errorf("%w: %v", ErrCorrupt, err))
+	if n == 0 {
+		// decode made nothing: an error, or the end of the message.
+		return d.Read(p)
 	}
+	return n, nil
 }
 
 // SetLimit changes the limit on decompressed bytes per message (0 means
@@ -202,56 +214,43 @@ func (d *Decompressor) SetLimit(n int64) {
 // sticky error.
 func (d *Decompressor) Reset() {
 	d.release()
-	d.hist, d.histPos = d.hist[:0], 0
+	d.hist = d.hist[:0]
 	d.state, d.err = readIdle, nil
 }
 
-func (d *Decompressor) start(msg []byte, src io.Reader) {
+// start arms a pooled inflater for a message and reports whether it did
+// (not after an error).
+func (d *Decompressor) start(msg []byte, src io.Reader) bool {
 	if d.err != nil {
-		return
+		return false
 	}
 	if d.state == readActive {
 		d.release()
-		d.hist, d.histPos = d.hist[:0], 0
+		d.hist = d.hist[:0]
 	}
-	inf := inflaterPool.Get().(*inflater)
-	inf.src = source{b: msg, r: src, buf: inf.buf[:]}
-	var dict []byte
+	f := inflaterPool.Get().(*inflater)
+	var hist []byte
 	if d.takeover {
-		dict = d.hist
+		hist = d.hist
 	}
-	// Reset of a compress/flate reader keeps its buffers; it fails only
-	// for readers of other packages.
-	if err := inf.fr.(flate.Resetter).Reset(&inf.src, dict); err != nil {
-		panic(err)
-	}
-	d.inf, d.n, d.state = inf, 0, readActive
+	f.reset(msg, src, hist)
+	d.inf, d.state = f, readActive
+	return true
 }
 
-// checkEnd is called when the peer's data held a final block. RFC 7692,
-// Section 7.2.3.4, allows one 00 byte after it (with the tail, an empty
-// stored block); anything else after the final block is an error.
-func (d *Decompressor) checkEnd() error {
-	s := &d.inf.src
-	if s.tail == 0 {
-		var rest [2]byte
-		n := 0
-		for ; n < len(rest) && (len(s.b) > 0 || s.more()); n++ {
-			rest[n] = s.b[0]
-			s.b = s.b[1:]
-		}
-		if s.err != nil {
-			return fmt.Errorf("deflate: read payload: %w", s.err)
-		}
-		if n == 0 || n == 1 && rest[0] == 0 {
-			return nil
-		}
+// keepWindow keeps the end of a message read through Read, from the
+// inflater's buffer.
+func (d *Decompressor) keepWindow() {
+	f := d.inf
+	if f.n <= int64(f.wpos) {
+		d.keep(f.win[f.wpos-int(f.n) : f.wpos])
+	} else {
+		d.keep(f.win[f.wpos-maxDistance : f.wpos])
 	}
-	return fmt.Errorf("%w: data after final block", ErrCorrupt)
 }
 
-// keep adds output to the context takeover window, a ring of the last
-// window bytes.
+// keep adds a message's output q to the context takeover window, the last
+// window bytes of output.
 func (d *Decompressor) keep(q []byte) {
 	if !d.takeover || len(q) == 0 {
 		return
@@ -261,34 +260,17 @@ func (d *Decompressor) keep(q []byte) {
 	}
 	if len(q) >= d.window {
 		d.hist = append(d.hist[:0], q[len(q)-d.window:]...)
-		d.histPos = 0
 		return
 	}
-	if room := d.window - len(d.hist); room > 0 {
-		k := min(room, len(q))
-		d.hist = append(d.hist, q[:k]...)
-		q = q[k:]
+	if drop := len(d.hist) + len(q) - d.window; drop > 0 {
+		n := copy(d.hist, d.hist[drop:])
+		d.hist = d.hist[:n]
 	}
-	for len(q) > 0 {
-		k := copy(d.hist[d.histPos:], q)
-		q = q[k:]
-		d.histPos += k
-		if d.histPos == len(d.hist) {
-			d.histPos = 0
-		}
-	}
+	d.hist = append(d.hist, q...)
 }
 
 // finish ends a message that decompressed well.
 func (d *Decompressor) finish() {
-	if d.histPos != 0 {
-		// Rotate the ring so the oldest byte comes first.
-		tmp := d.inf.scratch[:len(d.hist)]
-		n := copy(tmp, d.hist[d.histPos:])
-		copy(tmp[n:], d.hist[:d.histPos])
-		copy(d.hist, tmp)
-		d.histPos = 0
-	}
 	d.release()
 	d.state = readDone
 }
@@ -301,7 +283,7 @@ func (d *Decompressor) fail(err error) error {
 
 func (d *Decompressor) release() {
 	if d.inf != nil {
-		d.inf.src = source{}
+		d.inf.reset(nil, nil, nil)
 		inflaterPool.Put(d.inf)
 		d.inf = nil
 	}
@@ -309,102 +291,3 @@ func (d *Decompressor) release() {
 
 // tail follows the payload, RFC 7692, Section 7.2.2.
 var tail = [4]byte{0x00, 0x00, 0xff, 0xff}
-
-// source gives the inflater the payload, then tail. It implements
-// io.ByteReader, so the inflater reads no further than it needs, and it
-// watches how the tail is read to tell where the message ends.
-//
-// A well-formed message ends with the three header bits of an empty stored
-// block; the tail is its LEN and NLEN. compress/flate reads those with one
-// 4-byte Read, then asks for the next block header with ReadByte and finds
-// no more input. Any other way of reading the tail means the payload ended
-// inside a block.
-type source struct {
-	b       []byte    // unread payload
-	r       io.Reader // the rest of the payload, or nil
-	buf     []byte    // for reads from r
-	tail    int       // bytes of tail given out
-	some    bool      // some payload was given out
-	aligned bool      // the whole tail went out in one 4-byte Read
-	atEnd   bool      // ReadByte found no more input: the message ended between blocks
-	err     error     // an error from r other than io.EOF
-}
-
-// ended reports whether the inflater stopped exactly at the end of a
-// well-formed message.
-func (s *source) ended() bool {
-	return s.err == nil && s.tail == len(tail) && s.aligned && s.atEnd
-}
-
-// payloadDone is called once the payload is used up. An empty payload is
-// strictly not DEFLATE data, but zlib-based peers read it as an empty
-// message, and so does this package: its tail is skipped.
-func (s *source) payloadDone() {
-	if !s.some && s.tail == 0 {
-		s.tail, s.aligned, s.some = len(tail), true, true
-	}
-}
-
-// more refills b from r and reports whether payload is left.
-func (s *source) more() bool {
-	for empty := 0; len(s.b) == 0 && s.r != nil && s.err == nil; {
-		n, err := s.r.Read(s.buf)
-		s.b = s.buf[:n]
-		switch {
-		case err == io.EOF:
-			s.r = nil
-		case err != nil:
-			s.err = err
-		case n == 0:
-			if empty++; empty == 100 {
-				s.err = io.ErrNoProgress
-			}
-		}
-	}
-	return len(s.b) > 0
-}
-
-func (s *source) ReadByte() (byte, error) {
-	if len(s.b) == 0 && !s.more() {
-		if s.err != nil {
-			return 0, s.err
-		}
-		s.payloadDone()
-		if s.tail == len(tail) {
-			s.atEnd = true
-			return 0, io.EOF
-		}
-		s.tail++
-		return tail[s.tail-1], nil
-	}
-	s.some = true
-	c := s.b[0]
-	s.b = s.b[1:]
-	return c, nil
-}
-
-func (s *source) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	if len(s.b) == 0 && !s.more() {
-		if s.err != nil {
-			return 0, s.err
-		}
-		s.payloadDone()
-		if s.tail == len(tail) {
-			s.atEnd = false
-			return 0, io.EOF
-		}
-		if s.tail == 0 && len(p) == len(tail) {
-			s.aligned = true
-		}
-		n := copy(p, tail[s.tail:])
-		s.tail += n
-		return n, nil
-	}
-	s.some = true
-	n := copy(p, s.b)
-	s.b = s.b[n:]
-	return n, nil
-}

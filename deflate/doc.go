@@ -36,10 +36,21 @@
 //
 // # Decompressing
 //
-// [Decompressor] wraps compress/flate's reader, bounds the output of each
-// message while inflating (ErrTooLarge), keeps only the negotiated window
-// of output between messages, and rejects data after a final block other
-// than the lone 00 byte of RFC 7692, Section 7.2.3.4.
+// [Decompressor] is an RFC 1951 inflater written for this use: a 64-bit
+// bit buffer refilled eight bytes at a time, two-level Huffman tables (10
+// bits then sub-tables for literal/length codes, 8 for distances) that give
+// a symbol and its length in one lookup, and a fast loop that runs without
+// per-symbol checks while 8 bytes of input and 258 bytes of output room
+// remain. AppendMessage inflates straight into dst; Read, for a payload
+// that arrives frame by frame, inflates into a pooled buffer that keeps the
+// last 32 KiB of output, and stops at any output byte to resume at the
+// next call. It bounds the output of each message while inflating
+// (ErrTooLarge), keeps only the negotiated window of output between
+// messages, is as strict as compress/flate (code sets, HLIT and HDIST
+// limits, stored LEN and NLEN), and rejects data after a final block other
+// than the lone 00 byte of RFC 7692, Section 7.2.3.4. Its state, about
+// 110 KiB of tables and buffers, comes from a sync.Pool while a message
+// is read.
 //
 // # Memory
 //
