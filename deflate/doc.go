@@ -57,7 +57,7 @@
 // Between messages a Compressor or Decompressor with context takeover holds
 // its window (at most 32 KiB) and under 100 bytes more; without takeover it
 // holds under 100 bytes. The matcher's tables and buffers (about 460 KiB)
-// and the flate reader with its buffers (about 80 KiB) come from sync.Pools
+// and the inflater's tables and buffers (about 110 KiB) come from sync.Pools
 // only while a message is being processed. With context takeover the
 // compressor rehashes the window at the start of each message; to keep
 // short messages cheap, levels below 8 hash only the last max(1 KiB, 4×n)
