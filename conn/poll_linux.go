@@ -26,9 +26,11 @@ import (
 // poller, so its event loop waits the way a goroutine reading a socket
 // does. The goroutine that receives an event serves that connection
 // itself, as promptly as a goroutine blocked on its socket would wake;
-// other connections with input get goroutines of their own, also while
-// that service runs: a handler that waits (OnMessage may) holds up no other
-// connection.
+// other connections with input at the same time get goroutines of their
+// own. Input that arrives while that service runs waits for it to end, for
+// at most about 2 ms: a service that lasts longer (OnMessage may wait) has
+// the other connections served on goroutines of their own meanwhile, so a
+// waiting handler holds up no other connection for longer than that.
 //
 // Connections that are not plain TCP or Unix sockets (TLS, HTTP/2 streams)
 // are served by a goroutine each instead. A Conn added to a Poller must not
@@ -89,6 +91,9 @@ type pollEntry struct {
 	// run is p.service(e), made once: a go statement with a bound
 	// method and arguments would allocate a closure per service.
 	run func()
+	// hup is set once an event reports that the peer hung up or the
+	// socket failed (see rawConn.trustShort).
+	hup atomic.Bool
 }
 
 const (
@@ -534,6 +539,9 @@ func (p *Poller) entry(ev *syscall.EpollEvent) *pollEntry {
 	p.mu.Lock()
 	e := p.byFD[int(ev.Fd)]
 	p.mu.Unlock()
+	if e != nil && ev.Events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+		e.hup.Store(true)
+	}
 	return e
 }
 
@@ -571,6 +579,7 @@ func (p *Poller) dispatch(e *pollEntry) {
 // may linger open for the closing handshake).
 func (p *Poller) service(e *pollEntry) {
 	for {
+		e.c.pollEvent(e.hup.Load())
 		if serve(e.c, e.h, true, &e.class) {
 			e.c.raw.rc.Control(func(fd uintptr) {
 				syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil)
