@@ -402,8 +402,7 @@ func (c *Conn) endTCP(linger bool) {
 			c.nc.Close()
 		}
 		c.advance(csTCPClosed)
-		c.rwatch.release()
-		c.wwatch.release()
+		c.watch.release()
 		if c.keepalive != nil {
 			c.keepalive.Stop()
 		}

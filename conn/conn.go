@@ -164,7 +164,6 @@ type Conn struct {
 	reader   messageReader
 	ctrl     [frame.MaxControlPayload]byte
 	rstub    [readStubSize]byte
-	rwatch   ctxWatch   // interrupts reads when their context is done
 	readErr  error      // error that ended reading; returned forever after
 	pollRead bool       // a Poller is reading: no read may wait
 	polled   *polledMsg // a message a Poller has begun to read, or nil
@@ -190,8 +189,11 @@ type Conn struct {
 	wbufs   net.Buffers
 	writer  messageWriter
 	comp    *deflate.Compressor // nil without permessage-deflate
-	wwatch  ctxWatch            // interrupts writes when their context is done
 	corkT   *time.Timer         // sends corked frames after corkDelay; guarded by outMu
+
+	// watch interrupts reads and writes when their context is done; it
+	// has a lock of its own.
+	watch ctxWatch
 
 	// closeBuf holds the payload of our close frame; only the sendClose
 	// call that moves the state from open to close-sent writes it.
@@ -359,8 +361,7 @@ func newConn(nc net.Conn, client bool, buffered []byte, opts *Options) *Conn {
 	}
 	c.reader.c = c
 	c.writer.c = c
-	c.rwatch.c = c
-	c.wwatch.c, c.wwatch.write = c, true
+	c.watch.c = c
 	if c.opts.pingInterval > 0 {
 		// Assign the timer before it can fire: the tick reads the field.
 		c.keepalive = time.AfterFunc(time.Duration(1<<63-1), c.keepaliveTick)

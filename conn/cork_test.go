@@ -212,7 +212,7 @@ func TestReadContextKeptBetweenCalls(t *testing.T) {
 		t.Fatalf("WriteMessage under a done context = %v (Err %v), want context.Canceled and the Conn open", err, srv.Err())
 	}
 	srv.CloseNow()
-	if srv.rwatch.stop != nil || srv.wwatch.stop != nil {
+	if srv.watch.registered() {
 		t.Error("the context registrations outlive the connection")
 	}
 }

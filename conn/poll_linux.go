@@ -26,9 +26,11 @@ import (
 // poller, so its event loop waits the way a goroutine reading a socket
 // does. The goroutine that receives an event serves that connection
 // itself, as promptly as a goroutine blocked on its socket would wake;
-// other connections with input get goroutines of their own, also while
-// that service runs: a handler that waits (OnMessage may) holds up no other
-// connection.
+// other connections with input at the same time get goroutines of their
+// own. Input that arrives while that service runs waits for it to end, for
+// at most about 10 ms: a service that lasts longer (OnMessage may wait) has
+// the other connections served on goroutines of their own meanwhile, so a
+// waiting handler holds up no other connection for longer than that.
 //
 // Connections that are not plain TCP or Unix sockets (TLS, HTTP/2 streams)
 // are served by a goroutine each instead. A Conn added to a Poller must not
@@ -49,15 +51,28 @@ type Poller struct {
 	closed bool
 
 	// While the event loop's goroutine serves a connection itself
-	// (waitLoop), the helper watches for the events of the others: epfd
-	// is then in the helper's epoll instance, and only then. inline is
-	// guarded by inlineMu.
-	helpFD   int             // the helper's epoll instance
-	help     *os.File        // a duplicate of helpFD, registered with the runtime's poller
-	helpRC   syscall.RawConn // help's
-	inlineMu sync.Mutex
-	inline   bool
-	users    atomic.Int32 // of epfd and helpFD: the loop and the helper
+	// (waitLoop), the events of the others wait in epfd until it is done;
+	// if that service runs for longer than stallBound, the watchdog arms
+	// the helper, which then serves those connections on goroutines of
+	// their own until the loop's service ends. Arming puts epfd's events
+	// in the helper's epoll instance (helpFD), and disarming takes them
+	// out; a service that ends within the bound costs neither.
+	helpFD int             // the helper's epoll instance
+	help   *os.File        // a duplicate of helpFD, registered with the runtime's poller
+	helpRC syscall.RawConn // help's
+	// inline is the state of the loop's own services: bit 0 set while one
+	// runs, bit 1 while the helper is armed for it, and above them a count
+	// of the services, so that the watchdog tells a long one from a series
+	// of short ones. Only the loop sets bit 0; the watchdog sets bit 1
+	// (holding armMu) only while bit 0 is set.
+	inline atomic.Uint64
+	armMu  sync.Mutex
+	// The watchdog sleeps on wdWake while no service runs; wdIdle says it
+	// does, and whoever clears it first (the loop starting a service, or
+	// the watchdog finding one started) owns the wake-up.
+	wdIdle atomic.Bool
+	wdWake chan struct{}
+	users  atomic.Int32 // of epfd and helpFD: the loop, the helper and the watchdog
 
 	done     chan struct{} // closed once the event loop has stopped
 	doneOnce sync.Once
@@ -76,6 +91,9 @@ type pollEntry struct {
 	// run is p.service(e), made once: a go statement with a bound
 	// method and arguments would allocate a closure per service.
 	run func()
+	// hup is set once an event reports that the peer hung up or the
+	// socket failed (see rawConn.trustShort).
+	hup atomic.Bool
 }
 
 const (
@@ -107,7 +125,8 @@ func NewPoller() (*Poller, error) {
 		}
 		p.wakeR, p.wakeW = pipe[0], pipe[1]
 	} else {
-		p.users.Store(2)
+		p.wdWake = make(chan struct{}, 1)
+		p.users.Store(3)
 	}
 	go p.loop()
 	return p, nil
@@ -127,7 +146,7 @@ func (p *Poller) registerWithRuntime() error {
 		return err
 	}
 	// epfd stays in the helper's epoll instance, with no events but while
-	// the loop's goroutine serves a connection (setInline).
+	// the helper is armed (arm).
 	ev := syscall.EpollEvent{Events: 1 << 31, Fd: int32(p.epfd)}
 	if err := syscall.EpollCtl(hfd, syscall.EPOLL_CTL_ADD, p.epfd, &ev); err != nil {
 		ep.Close()
@@ -291,6 +310,7 @@ func (p *Poller) loop() {
 		}
 	}
 	go p.helper()
+	go p.watchdog()
 	p.waitLoop()
 }
 
@@ -303,8 +323,9 @@ func (p *Poller) loop() {
 // the others on goroutines of their own. Starting a goroutine wakes an idle
 // processor, which costs a round trip more than the service itself, so
 // serving in place keeps a polled connection's round trip as short as a
-// blocked reader's. Meanwhile the helper watches epfd, so that a service
-// that takes long (OnMessage may wait) holds up no other connection.
+// blocked reader's. A service that takes long (OnMessage may wait) holds
+// up no other connection for more than about stallBound: the watchdog then
+// arms the helper (see Poller.inline).
 func (p *Poller) waitLoop() {
 	events := make([]syscall.EpollEvent, 256)
 	// The services run inside the wait, so that the runtime's poller keeps
@@ -323,9 +344,7 @@ func (p *Poller) waitLoop() {
 			}
 			var first *pollEntry
 			for i := range events[:n] {
-				p.mu.Lock()
-				e := p.byFD[int(events[i].Fd)]
-				p.mu.Unlock()
+				e := p.entry(&events[i])
 				switch {
 				case e == nil:
 				case first == nil && e.claim():
@@ -335,9 +354,7 @@ func (p *Poller) waitLoop() {
 				}
 			}
 			if first != nil {
-				p.setInline(true)
-				p.service(first)
-				p.setInline(false)
+				p.serveInline(first)
 			}
 			if n < len(events) {
 				return false // anything newer has raised an edge
@@ -391,12 +408,78 @@ func (w *eventWait) takeEvents(fd uintptr) bool {
 	}
 }
 
-// setInline records whether the loop's goroutine is serving a connection,
-// and has the helper's epoll instance report epfd's events while it is.
-func (p *Poller) setInline(on bool) {
-	p.inlineMu.Lock()
-	p.inline = on
-	p.inlineMu.Unlock()
+// stallBound is how long the loop's goroutine serves a connection itself
+// before the watchdog has the helper serve the others meanwhile; they wait
+// at most about twice that for a handler that waits. The watchdog looks
+// once per stallBound while services run: at 1 ms those looks alone made
+// the bench kit's median round trip through a Poller about 25 % longer
+// (bench/, workload 3, at 1, 5, 10 and 50 ms).
+const stallBound = 5 * time.Millisecond
+
+// serveInline serves e on the loop's goroutine, telling the watchdog.
+func (p *Poller) serveInline(e *pollEntry) {
+	v := (p.inline.Load()&^3 + 4) | 1
+	p.inline.Store(v)
+	if p.wdIdle.Load() && p.wdIdle.CompareAndSwap(true, false) {
+		p.wdWake <- struct{}{}
+	}
+	p.service(e)
+	if p.inline.CompareAndSwap(v, v&^1) {
+		return // the helper was not armed
+	}
+	p.armMu.Lock()
+	p.inline.Store(v &^ 3)
+	p.setHelper(false)
+	p.armMu.Unlock()
+}
+
+// watchdog arms the helper when the loop's goroutine has served one
+// connection for longer than stallBound. It sleeps while no service runs.
+func (p *Poller) watchdog() {
+	defer p.release()
+	last := p.inline.Load()
+	for {
+		time.Sleep(stallBound)
+		select {
+		case <-p.done:
+			return
+		default:
+		}
+		cur := p.inline.Load()
+		switch {
+		case cur != last:
+			last = cur // services ran since the last look
+			continue
+		case cur&3 == 1:
+			// The same service as at the last look: arm the helper for
+			// it, unless it has ended meanwhile.
+			p.armMu.Lock()
+			if p.inline.CompareAndSwap(cur, cur|2) {
+				p.setHelper(true)
+			}
+			p.armMu.Unlock()
+			continue
+		case cur&1 != 0:
+			continue // armed already
+		}
+		// No service since the last look: sleep until one starts.
+		p.wdIdle.Store(true)
+		if p.inline.Load() != cur && p.wdIdle.CompareAndSwap(true, false) {
+			last = cur
+			continue
+		}
+		select {
+		case <-p.wdWake:
+		case <-p.done:
+			return
+		}
+		last = p.inline.Load() // the service that woke it, or a later one
+	}
+}
+
+// setHelper has the helper's epoll instance report epfd's events, or stop
+// doing so. Arming with events pending reports them at once.
+func (p *Poller) setHelper(on bool) {
 	ev := syscall.EpollEvent{Events: 1 << 31, Fd: int32(p.epfd)} // EPOLLET, no event
 	if on {
 		ev.Events |= syscall.EPOLLIN
@@ -405,7 +488,7 @@ func (p *Poller) setInline(on bool) {
 }
 
 // helper serves, on goroutines of their own, the connections whose input
-// arrives while the loop's goroutine is serving one itself.
+// arrives while it is armed.
 func (p *Poller) helper() {
 	mark := newEventWait(p.helpRC, 1)
 	events := make([]syscall.EpollEvent, 256)
@@ -414,11 +497,8 @@ func (p *Poller) helper() {
 			p.release() // Close closed help
 			return
 		}
-		p.inlineMu.Lock()
-		inline := p.inline
-		p.inlineMu.Unlock()
-		if !inline {
-			continue // the loop takes them
+		if p.inline.Load()&2 == 0 {
+			continue // disarmed meanwhile: the loop takes them
 		}
 		n, err := syscall.EpollWait(p.epfd, events, 0)
 		if err != nil {
@@ -447,18 +527,25 @@ func (p *Poller) release() {
 // for the wake-up of Close.
 func (p *Poller) handle(events []syscall.EpollEvent) bool {
 	for i := range events {
-		fd := int(events[i].Fd)
-		if fd == p.wakeR {
+		if int(events[i].Fd) == p.wakeR {
 			return false
 		}
-		p.mu.Lock()
-		e := p.byFD[fd]
-		p.mu.Unlock()
-		if e != nil {
+		if e := p.entry(&events[i]); e != nil {
 			p.dispatch(e)
 		}
 	}
 	return true
+}
+
+// entry returns the entry an event is for, or nil.
+func (p *Poller) entry(ev *syscall.EpollEvent) *pollEntry {
+	p.mu.Lock()
+	e := p.byFD[int(ev.Fd)]
+	p.mu.Unlock()
+	if e != nil && ev.Events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+		e.hup.Store(true)
+	}
+	return e
 }
 
 // claim makes the caller e's service, unless one is running: then that one
@@ -495,6 +582,7 @@ func (p *Poller) dispatch(e *pollEntry) {
 // may linger open for the closing handshake).
 func (p *Poller) service(e *pollEntry) {
 	for {
+		e.c.pollEvent(e.hup.Load())
 		if serve(e.c, e.h, true, &e.class) {
 			e.c.raw.rc.Control(func(fd uintptr) {
 				syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil)

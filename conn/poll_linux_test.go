@@ -2,6 +2,7 @@ package conn
 
 import (
 	"context"
+	"io"
 	"net"
 	"os"
 	"syscall"
@@ -204,5 +205,41 @@ func TestEventWaitAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per wait, want 0", allocs)
+	}
+}
+
+// A peer that sends a message and hangs up at once (its FIN arriving with
+// the data, or before the service reads it) gets its echo attempted and
+// its end noticed: a read that takes less than it asked for is not taken
+// as the socket being empty when the event said the peer hung up, since
+// the end of stream after the data raises no event of its own.
+func TestPollerDataThenHangUp(t *testing.T) {
+	addr, _, closes := pollServer(t, nil)
+	const n = 50
+	hello := frame.AppendFrame(nil, frame.Header{Fin: true, Opcode: frame.OpText, Masked: true, Mask: [4]byte{1, 2, 3, 4}}, []byte("bye"))
+	for i := range n {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+		if _, err := nc.Write([]byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 129) // the 101 without Sec-WebSocket-Protocol
+		if _, err := io.ReadAtLeast(nc, buf, 1); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(i%5) * time.Millisecond) // the Poller has the Conn, or is about to
+		nc.Write(hello)
+		nc.(*net.TCPConn).CloseWrite()
+		select {
+		case <-closes:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("connection %d: no OnClose 5 s after the peer sent a message and hung up", i)
+		}
+		nc.Close()
 	}
 }

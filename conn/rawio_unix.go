@@ -26,6 +26,21 @@ type rawConn struct {
 	nonblock   bool // return errWouldBlock instead of waiting (Poller)
 	wouldBlock bool
 
+	// A Poller's reads may take a short read as the end of what the
+	// socket holds: "if you call read(2) by asking to read a certain
+	// amount of data and read(2) returns a lower number of bytes, you can
+	// be sure of having exhausted the read I/O space for the file
+	// descriptor" (epoll(7), for stream sockets), and edge-triggered epoll
+	// announces whatever arrives after it. That saves the read that would
+	// find the socket empty. The Poller sets trustShort for each event,
+	// unless the peer has hung up (its end of stream follows the last data
+	// with no event of its own), and clears drained. (A TCP read also
+	// stops short at urgent data; a peer that sends some delays only its
+	// own connection, until its next bytes raise an event.)
+	stream     bool // the socket is a byte stream (TCP, Unix SOCK_STREAM)
+	trustShort bool
+	drained    bool // a read under trustShort was short: the socket is empty
+
 	// The write in progress: vec, less the first off bytes of vec[0].
 	vec  [][]byte
 	off  int
@@ -49,7 +64,7 @@ func (c *Conn) initRawIO() {
 	if err != nil {
 		return
 	}
-	c.rawStore = rawConn{rc: rc}
+	c.rawStore = rawConn{rc: rc, stream: c.nc.LocalAddr().Network() != "unixpacket"}
 	c.raw = &c.rawStore
 	c.raw.read = c.rawReadStep
 	c.raw.write = c.rawWriteStep
@@ -84,9 +99,21 @@ func (c *Conn) rawReadStep(fd uintptr) bool {
 			}
 			return false
 		}
+		if r.nonblock && r.trustShort && n > 0 && n < len(dst) {
+			r.drained = true
+		}
 		r.n, r.err = n, err
 		return true
 	}
+}
+
+// pollEvent prepares the Conn's reads for a Poller's service of an event
+// (see rawConn.trustShort): hup says the peer may have hung up.
+func (c *Conn) pollEvent(hup bool) {
+	c.readMu.lock()
+	c.raw.trustShort = c.raw.stream && !hup
+	c.raw.drained = false
+	c.readMu.unlock()
 }
 
 // readRaw reads once from the socket into c.rbuf[c.rw:], borrowing a buffer
@@ -107,6 +134,13 @@ func (c *Conn) readRawInto(p []byte) (int, error) {
 
 func (c *Conn) rawRead() (int, error) {
 	r := c.raw
+	if r.nonblock && r.drained {
+		// Empty since the last read, as if it had returned EAGAIN.
+		if r.into == nil {
+			c.releaseReadBuf()
+		}
+		return 0, errWouldBlock
+	}
 	r.n, r.err, r.wouldBlock = 0, nil, false
 	if err := r.rc.Read(r.read); err != nil {
 		return 0, err // deadline or closed connection, as net.Conn reports them

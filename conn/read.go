@@ -41,7 +41,7 @@ func (c *Conn) ReadMessage(ctx context.Context, dst []byte) (MessageType, []byte
 	if c.readErr != nil {
 		return 0, dst, c.readErr
 	}
-	watched, err := c.rwatch.begin(ctx)
+	watched, err := c.watch.begin(sideRead, ctx)
 	var typ MessageType
 	if err == nil {
 		typ, dst, err = c.readMessageLocked(dst)
@@ -159,7 +159,7 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	if c.readErr != nil {
 		return 0, nil, c.readErr
 	}
-	watched, err := c.rwatch.begin(ctx)
+	watched, err := c.watch.begin(sideRead, ctx)
 	if err == nil {
 		err = c.startMessage()
 	}
@@ -188,7 +188,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	if c.rstate == stateIdle {
 		return 0, io.EOF
 	}
-	watched, err := c.rwatch.begin(r.ctx)
+	watched, err := c.watch.begin(sideRead, r.ctx)
 	var n int
 	if err == nil {
 		n, err = c.readMessagePart(p)
@@ -520,7 +520,7 @@ func (c *Conn) handleControl() error {
 // messages, at a frame boundary, fails nothing: its error is returned and
 // the next read goes on from there.
 func (c *Conn) endRead(ctx context.Context, watched bool, err error) error {
-	fired := watched && c.rwatch.end()
+	fired := watched && c.watch.end(sideRead)
 	if err == errWouldBlock {
 		return err // a Poller's idle read: nothing to read, nothing wrong
 	}

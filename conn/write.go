@@ -805,7 +805,7 @@ func (c *Conn) writable() error {
 // guardWrite runs write, with writeMu held, under ctx and a timeout, and
 // turns a failure into the connection's terminal error.
 func (c *Conn) guardWrite(ctx context.Context, timeout time.Duration, write func() error) error {
-	watched, err := c.wwatch.begin(ctx)
+	watched, err := c.watch.begin(sideWrite, ctx)
 	if err != nil {
 		// Done before this frame: the frames of its message before it,
 		// if any, are out, so the stream cannot go on.
@@ -819,7 +819,7 @@ func (c *Conn) guardWrite(ctx context.Context, timeout time.Duration, write func
 		c.nc.SetWriteDeadline(d)
 	}
 	err = write()
-	fired := watched && c.wwatch.end()
+	fired := watched && c.watch.end(sideWrite)
 	if timeout > 0 || fired {
 		c.restoreWriteDeadline()
 	}
