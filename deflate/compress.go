@@ -173,10 +173,21 @@ func (c *Compressor) finish() {
 	s := c.s
 	c.s = nil
 	if c.takeover {
-		if c.hist == nil {
-			c.hist = make([]byte, 0, c.window)
-		}
-		c.hist = append(c.hist[:0], s.buf[max(0, s.end-c.window):s.end]...)
+		keep := s.buf[max(0, s.end-c.window):s.end]
+		c.hist = append(growWindow(c.hist[:0], len(keep), c.window), keep...)
 	}
 	s.release()
+}
+
+// growWindow returns b, with its contents, with room for need bytes: the
+// capacity doubles, up to window, so a connection that has sent or received
+// little holds a window of about that size, not a whole one from its first
+// message (need is at most window).
+func growWindow(b []byte, need, window int) []byte {
+	if need <= cap(b) {
+		return b
+	}
+	nb := make([]byte, len(b), min(window, max(need, 2*cap(b))))
+	copy(nb, b)
+	return nb
 }

@@ -255,9 +255,7 @@ func (d *Decompressor) keep(q []byte) {
 	if !d.takeover || len(q) == 0 {
 		return
 	}
-	if d.hist == nil {
-		d.hist = make([]byte, 0, d.window)
-	}
+	d.hist = growWindow(d.hist, min(d.window, len(d.hist)+len(q)), d.window)
 	if len(q) >= d.window {
 		d.hist = append(d.hist[:0], q[len(q)-d.window:]...)
 		return

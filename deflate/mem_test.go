@@ -81,6 +81,52 @@ func TestIdleMemory(t *testing.T) {
 	}
 }
 
+// TestIdleMemorySmall checks that a window grows with the data it keeps:
+// after one 1 KiB message an idle compressor or decompressor with context
+// takeover holds about 1 KiB of window, not the whole 32 KiB.
+func TestIdleMemorySmall(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("measures the heap")
+	}
+	const n = 1000
+	msg := jsonData(1<<10, 1)
+	const maxIdle = 256 + 2<<10
+	t.Run("compressor", func(t *testing.T) {
+		before := heapAfterGC()
+		cs := make([]*Compressor, n)
+		var out []byte
+		for i := range cs {
+			cs[i] = mustCompressor(t, CompressorOptions{})
+			out = cs[i].AppendMessage(out[:0], msg)
+		}
+		per := (heapAfterGC() - before) / n
+		runtime.KeepAlive(cs)
+		t.Logf("%d bytes per idle compressor after a 1 KiB message", per)
+		if per > maxIdle {
+			t.Errorf("%d bytes per idle compressor after a 1 KiB message, want at most %d", per, maxIdle)
+		}
+	})
+	t.Run("decompressor", func(t *testing.T) {
+		c := mustCompressor(t, CompressorOptions{NoContextTakeover: true})
+		z := c.AppendMessage(nil, msg)
+		before := heapAfterGC()
+		ds := make([]*Decompressor, n)
+		for i := range ds {
+			ds[i] = mustDecompressor(t, DecompressorOptions{})
+			ds[i].Start(bytes.NewReader(z))
+			if _, err := io.Copy(io.Discard, ds[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		per := (heapAfterGC() - before) / n
+		runtime.KeepAlive(ds)
+		t.Logf("%d bytes per idle decompressor after a 1 KiB message", per)
+		if per > maxIdle {
+			t.Errorf("%d bytes per idle decompressor after a 1 KiB message, want at most %d", per, maxIdle)
+		}
+	})
+}
+
 // TestCompressAllocs keeps the steady-state compressor at zero allocations
 // per message.
 func TestCompressAllocs(t *testing.T) {
