@@ -80,19 +80,7 @@ func init() {
 	}
 
 	// Fixed Huffman codes, RFC 1951, Section 3.2.6.
-	var lens [288]uint8
-	for i := range lens {
-		switch {
-		case i < 144:
-			lens[i] = 8
-		case i < 256:
-			lens[i] = 9
-		case i < 280:
-			lens[i] = 7
-		default:
-			lens[i] = 8
-		}
-	}
+	lens := fixedLitLens
 	if !buildTable(fixedLitTable[:], lens[:], litSyms[:], litBits) {
 		panic("deflate: bad fixed literal/length code")
 	}

@@ -52,6 +52,25 @@ var (
 	fixedDist [numDist]hcode
 )
 
+// fixedLitLens are the code lengths of the fixed literal/length code, RFC
+// 1951, Section 3.2.6. (A variable, so that the init functions of every
+// file see it set.)
+var fixedLitLens = func() (lens [288]uint8) {
+	for i := range lens {
+		switch {
+		case i < 144:
+			lens[i] = 8
+		case i < 256:
+			lens[i] = 9
+		case i < 280:
+			lens[i] = 7
+		default:
+			lens[i] = 8
+		}
+	}
+	return lens
+}()
+
 func init() {
 	base := 3
 	for i := range 28 {
@@ -92,19 +111,7 @@ func init() {
 		base += 1 << e
 	}
 
-	var lens [288]uint8
-	for i := range lens {
-		switch {
-		case i < 144:
-			lens[i] = 8
-		case i < 256:
-			lens[i] = 9
-		case i < 280:
-			lens[i] = 7
-		default:
-			lens[i] = 8
-		}
-	}
+	lens := fixedLitLens
 	var all [288]hcode
 	canonicalCodes(lens[:], all[:])
 	copy(fixedLit[:], all[:numLitLen])
