@@ -35,12 +35,17 @@ func TestReportsInChromium(t *testing.T) {
 	if err := WriteReports(dir, res); err != nil {
 		t.Fatal(err)
 	}
+	// The case page is 2.2's (a ping and its pong), whose traffic does not
+	// depend on timing. With 7.1.6's page (a 256 KiB message, then close
+	// and ping, against the case's timeouts) the wire log check failed
+	// once in a CI run under -race on a loaded machine, and not in 6 runs
+	// since; what the page shows is the same for any case.
 	shots := os.Getenv("WSTEST_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
 	}
 	cmd.Args = append(cmd.Args, filepath.Join("testdata", "report.js"),
-		"file://"+filepath.Join(dir, "index.html"), "file://"+filepath.Join(dir, ReportBaseName("raw-testee", "7.1.6")+".html"),
+		"file://"+filepath.Join(dir, "index.html"), "file://"+filepath.Join(dir, ReportBaseName("raw-testee", "2.2")+".html"),
 		shots, exe, t.TempDir())
 	cmd.Args = append(cmd.Args, testpeer.ChromiumFlags...)
 	testpeer.RunScript(t, cmd, 2*time.Minute, nil)
