@@ -26,19 +26,7 @@ func BenchmarkEchoLoop(b *testing.B) {
 		name  string
 		serve func(c *Conn, ctx context.Context)
 	}{
-		{"plain", func(c *Conn, ctx context.Context) {
-			var buf []byte
-			for {
-				typ, msg, err := c.ReadMessage(ctx, buf)
-				if err != nil {
-					return
-				}
-				if err := c.WriteMessage(ctx, typ, msg); err != nil {
-					return
-				}
-				buf = msg
-			}
-		}},
+		{"plain", func(c *Conn, ctx context.Context) { readmeLoop(ctx, c) }},
 		{"queue", func(c *Conn, ctx context.Context) {
 			var buf []byte
 			for {

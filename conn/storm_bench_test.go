@@ -35,8 +35,9 @@ func BenchmarkStorm(b *testing.B) {
 	}
 }
 
-// stormEcho is the README's loop.
-func stormEcho(ctx context.Context, c *Conn) {
+// readmeLoop is the README's loop: ReadMessage into the last message's
+// buffer, WriteMessage of it, until either fails; then CloseNow.
+func readmeLoop(ctx context.Context, c *Conn) {
 	defer c.CloseNow()
 	var buf []byte
 	for {
@@ -70,7 +71,7 @@ func benchStorm(b *testing.B, path string, clients int) {
 					if err != nil {
 						return
 					}
-					stormEcho(context.Background(), c)
+					readmeLoop(context.Background(), c)
 				}()
 			}
 		}()
@@ -80,7 +81,7 @@ func benchStorm(b *testing.B, path string, clients int) {
 			if err != nil {
 				return
 			}
-			stormEcho(r.Context(), c)
+			readmeLoop(r.Context(), c)
 		})}
 		go srv.Serve(ln)
 		defer srv.Close()

@@ -28,6 +28,17 @@ func chromium(t *testing.T, scenario, url string) {
 // headless Chromium, over HTTP/2 with extended CONNECT, and sends a
 // message through the page's WebSocket: Chromium, having loaded the origin
 // with a 200, opens the WebSocket as an HTTP/2 stream (RFC 8441).
+// startH2 serves h over TLS with HTTP/2 enabled until the test ends and
+// returns the server's URL.
+func startH2(t *testing.T, cert tls.Certificate, h http.Handler) string {
+	s := httptest.NewUnstartedServer(h)
+	s.EnableHTTP2 = true
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	return s.URL
+}
+
 func TestEchoServerPageChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the browser tests run in the full test run")
@@ -50,12 +61,7 @@ func TestEchoServerPageChromium(t *testing.T) {
 		}
 		es.ServeHTTP(w, r)
 	})
-	s := httptest.NewUnstartedServer(h)
-	s.EnableHTTP2 = true
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	s.StartTLS()
-	defer s.Close()
-	chromium(t, "echo", s.URL+"/")
+	chromium(t, "echo", startH2(t, cert, h)+"/")
 	mu.Lock()
 	defer mu.Unlock()
 	if len(seen) != 1 || seen[0] != "HTTP/2.0 CONNECT" {
@@ -145,12 +151,7 @@ func TestAcceptAnswerKeepsHTTP2Chromium(t *testing.T) {
 					es.ServeHTTP(w, r)
 				}
 			})
-			s := httptest.NewUnstartedServer(h)
-			s.EnableHTTP2 = true
-			s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-			s.StartTLS()
-			defer s.Close()
-			chromium(t, "visit", s.URL+"/first")
+			chromium(t, "visit", startH2(t, cert, h)+"/first")
 			mu.Lock()
 			defer mu.Unlock()
 			if len(seen) != 1 || seen[0] != "HTTP/2.0 CONNECT" {
